@@ -1,0 +1,1 @@
+"""Fiscal profiles and, later, receipt signing (TSE, 54-FZ)."""

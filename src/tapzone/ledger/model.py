@@ -1,0 +1,169 @@
+"""Pure ledger domain: account references, postings and journal entries.
+
+Sign convention: a posting's amount is positive for a debit and negative for a credit. Every entry sums to
+zero per unit. Liabilities (card money, VAT payable) therefore carry negative ledger balances; the card
+holder's view of a balance is its negation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tapzone.errors import InvalidRequest
+from tapzone.ledger.codes import EntryCode
+from tapzone.money import CountUnit, check_currency
+
+
+class AccountKind(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    REVENUE = "revenue"
+    RECEIVABLE = "receivable"
+    EQUITY = "equity"
+
+
+class Purpose(StrEnum):
+    """What a ledger account is for; decides its kind and whether it is bucketed per till and day."""
+
+    CASH = "cash"
+    CARD_CLEARING = "card-clearing"
+    CARD_MONEY = "card-money"
+    CARD_UNITS = "card-units"
+    UNITS_ISSUED = "units-issued"
+    REVENUE = "revenue"
+    VAT_PAYABLE = "vat-payable"
+    ADVANCE_VAT = "advance-vat"
+    CUSTOMER_RECEIVABLE = "customer-receivable"
+    CORRECTION = "correction"
+
+
+_KIND_OF: dict[Purpose, AccountKind] = {
+    Purpose.CASH: AccountKind.ASSET,
+    Purpose.CARD_CLEARING: AccountKind.ASSET,
+    Purpose.CARD_MONEY: AccountKind.LIABILITY,
+    Purpose.CARD_UNITS: AccountKind.LIABILITY,
+    Purpose.UNITS_ISSUED: AccountKind.EQUITY,
+    Purpose.REVENUE: AccountKind.REVENUE,
+    Purpose.VAT_PAYABLE: AccountKind.LIABILITY,
+    Purpose.ADVANCE_VAT: AccountKind.ASSET,
+    Purpose.CUSTOMER_RECEIVABLE: AccountKind.RECEIVABLE,
+    Purpose.CORRECTION: AccountKind.EQUITY,
+}
+
+# Accounts held per card account; every other account is venue-wide and kept in per-till, per-day buckets
+# so that no single balance row is updated by every sale of every till (DESIGN §4).
+CARD_PURPOSES = frozenset({Purpose.CARD_MONEY, Purpose.CARD_UNITS})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AccountRef:
+    """Names a ledger account; the store maps it to a row, creating the row on first use."""
+
+    purpose: Purpose
+    unit: str
+    qualifier: str = ""
+    card_account_id: int | None = None
+
+    def __post_init__(self) -> None:
+        is_card = self.purpose in CARD_PURPOSES
+        if is_card != (self.card_account_id is not None):
+            raise ValueError(f"{self.purpose} accounts need a card account, and only they do")
+        if self.unit not in CountUnit.__members__.values():
+            check_currency(self.unit)
+
+    @property
+    def kind(self) -> AccountKind:
+        return _KIND_OF[self.purpose]
+
+    @property
+    def bucketed(self) -> bool:
+        return self.card_account_id is None
+
+    @property
+    def key(self) -> str:
+        parts = [self.purpose.value]
+        if self.qualifier:
+            parts.append(self.qualifier)
+        if self.card_account_id is not None:
+            parts.append(f"ca{self.card_account_id}")
+        parts.append(self.unit)
+        return ":".join(parts)
+
+
+def cash(currency: str) -> AccountRef:
+    return AccountRef(Purpose.CASH, currency)
+
+
+def card_clearing(currency: str, provider: str) -> AccountRef:
+    return AccountRef(Purpose.CARD_CLEARING, currency, qualifier=provider)
+
+
+def card_money(card_account_id: int, currency: str) -> AccountRef:
+    return AccountRef(Purpose.CARD_MONEY, currency, card_account_id=card_account_id)
+
+
+def card_units(card_account_id: int, unit: CountUnit) -> AccountRef:
+    return AccountRef(Purpose.CARD_UNITS, unit.value, card_account_id=card_account_id)
+
+
+def units_issued(unit: CountUnit) -> AccountRef:
+    return AccountRef(Purpose.UNITS_ISSUED, unit.value)
+
+
+def revenue(currency: str, vat_rate_bp: int) -> AccountRef:
+    return AccountRef(Purpose.REVENUE, currency, qualifier=f"vat{vat_rate_bp}")
+
+
+def vat_payable(currency: str, vat_rate_bp: int) -> AccountRef:
+    return AccountRef(Purpose.VAT_PAYABLE, currency, qualifier=f"vat{vat_rate_bp}")
+
+
+def advance_vat(currency: str) -> AccountRef:
+    return AccountRef(Purpose.ADVANCE_VAT, currency)
+
+
+@dataclass(frozen=True, slots=True)
+class PostingLine:
+    account: AccountRef
+    amount: int
+
+    @property
+    def unit(self) -> str:
+        return self.account.unit
+
+
+@dataclass(slots=True)
+class EntryDraft:
+    """A journal entry being assembled by a use case; `validated()` enforces the double-entry rules."""
+
+    code: EntryCode
+    memo: str = ""
+    corrects_entry_id: int | None = None
+    lines: list[PostingLine] = field(default_factory=list)
+
+    def debit(self, account: AccountRef, amount: int) -> EntryDraft:
+        if amount:
+            self.lines.append(PostingLine(account, amount))
+        return self
+
+    def credit(self, account: AccountRef, amount: int) -> EntryDraft:
+        if amount:
+            self.lines.append(PostingLine(account, -amount))
+        return self
+
+    def validated(self) -> EntryDraft:
+        if not isinstance(self.code, EntryCode):
+            raise InvalidRequest(f"unknown entry code {self.code!r}")
+        if len(self.lines) < 2:
+            raise InvalidRequest("a journal entry needs at least two postings")
+        totals: dict[str, int] = defaultdict(int)
+        for line in self.lines:
+            if isinstance(line.amount, bool) or not isinstance(line.amount, int) or line.amount == 0:
+                raise InvalidRequest(f"posting amount must be a non-zero integer, got {line.amount!r}")
+            totals[line.unit] += line.amount
+        unbalanced = {unit: total for unit, total in totals.items() if total != 0}
+        if unbalanced:
+            raise InvalidRequest(f"journal entry does not balance: {unbalanced}")
+        return self

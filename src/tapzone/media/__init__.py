@@ -1,0 +1,1 @@
+"""Media (cards, wristbands, QR codes) and their lifecycle."""

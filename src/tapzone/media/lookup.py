@@ -1,0 +1,92 @@
+"""Finding a medium and the card account it pays with, refusing media that may not be used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from tapzone.context import MediumEntry, RequestContext
+from tapzone.errors import InvalidRequest, MediumNotBound, NotFound, TapzoneError
+from tapzone.media.model import MediumState, normalise_uid, refusal_for_state, unknown_medium
+from tapzone.plans.card_store import CardAccount, lock_card_accounts
+from tapzone.store.tables import card_accounts, media, visits
+from tapzone.store.uow import Tx
+from tapzone.venues.permissions import Permission
+from tapzone.venues.repo import authorise
+
+
+@dataclass(frozen=True, slots=True)
+class BoundCard:
+    medium_id: int
+    medium_uid: str
+    visit_id: int
+    customer_id: int | None
+    account: CardAccount
+
+
+def require_entry_permission(tx: Tx, ctx: RequestContext, entry: MediumEntry) -> None:
+    if entry is MediumEntry.TYPED:
+        authorise(tx, ctx, Permission.MEDIUM_MANUAL_ENTRY)
+
+
+def find_medium(tx: Tx, venue_id: int, uid: str) -> sa.Row[Any] | None:
+    return tx.conn.execute(
+        sa.select(media).where(media.c.venue_id == venue_id, media.c.uid == normalise_uid(uid))
+    ).first()
+
+
+def usable_medium(tx: Tx, ctx: RequestContext, uid: str, entry: MediumEntry) -> sa.Row[Any]:
+    require_entry_permission(tx, ctx, entry)
+    row = find_medium(tx, ctx.venue_id, uid)
+    if row is None:
+        raise unknown_medium(entry)
+    refusal = refusal_for_state(MediumState(row.state), entry)
+    if refusal is not None:
+        raise refusal
+    return row
+
+
+def bound_card(
+    tx: Tx,
+    ctx: RequestContext,
+    uid: str,
+    entry: MediumEntry,
+    card_account_id: int | None = None,
+) -> BoundCard:
+    """The medium's open visit and the card account to use (the active one unless another is named),
+    locked for the rest of the transaction."""
+    medium = usable_medium(tx, ctx, uid, entry)
+    visit = tx.conn.execute(
+        sa.select(visits.c.id, visits.c.customer_id).where(
+            visits.c.medium_id == medium.id, visits.c.closed_at.is_(None)
+        )
+    ).first()
+    if visit is None:
+        error: TapzoneError = (
+            unknown_medium(entry) if entry is MediumEntry.TYPED else MediumNotBound("this medium has no open visit")
+        )
+        raise error
+    query = sa.select(card_accounts.c.id).where(
+        card_accounts.c.visit_id == visit.id, card_accounts.c.closed_at.is_(None)
+    )
+    if card_account_id is None:
+        query = query.where(card_accounts.c.is_active.is_(True))
+    else:
+        query = query.where(card_accounts.c.id == card_account_id)
+    account_id = tx.conn.execute(query).scalar_one_or_none()
+    if account_id is None:
+        if card_account_id is not None:
+            raise NotFound("this card account is not open on the medium")
+        raise InvalidRequest("the medium has no active card account")
+    (account,) = lock_card_accounts(tx, [account_id])
+    if account.closed:  # closed by a till that committed while we waited for the lock
+        raise MediumNotBound("this card account was closed meanwhile")
+    return BoundCard(
+        medium_id=medium.id,
+        medium_uid=medium.uid,
+        visit_id=visit.id,
+        customer_id=visit.customer_id,
+        account=account,
+    )

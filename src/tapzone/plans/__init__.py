@@ -1,0 +1,1 @@
+"""Card accounts and, later, account types, tariffs and top-up rules."""

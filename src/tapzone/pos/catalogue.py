@@ -1,0 +1,46 @@
+"""Products as a till sells them: item requests and the active catalogue of a venue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from tapzone.errors import InvalidRequest, NotFound
+from tapzone.store.tables import products
+from tapzone.store.uow import Tx
+
+MAX_QUANTITY = 999
+MAX_ITEMS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    product_id: int
+    quantity: int = 1
+
+    def __post_init__(self) -> None:
+        for name, value in (("product_id", self.product_id), ("quantity", self.quantity)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidRequest(f"{name} must be an integer")
+        if not 1 <= self.quantity <= MAX_QUANTITY:
+            raise InvalidRequest(f"quantity must be 1..{MAX_QUANTITY}")
+
+
+def check_items(items: list[Item]) -> None:
+    if not items:
+        raise InvalidRequest("no items given")
+    if len(items) > MAX_ITEMS:
+        raise InvalidRequest(f"at most {MAX_ITEMS} items per request")
+
+
+def load_products(tx: Tx, venue_id: int, ids: set[int]) -> dict[int, sa.Row[Any]]:
+    rows = tx.conn.execute(
+        sa.select(products).where(products.c.venue_id == venue_id, products.c.id.in_(ids), products.c.active.is_(True))
+    )
+    found = {row.id: row for row in rows}
+    missing = sorted(ids - found.keys())
+    if missing:
+        raise NotFound(f"unknown or inactive products: {missing}")
+    return found

@@ -1,0 +1,182 @@
+"""Settling a tab before exit, and paying out leftover prepaid value (seed 001 "Vid utpassering").
+
+Revenue and VAT arise here, at settlement, never when goods are saved or value is loaded (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from tapzone import audit
+from tapzone.context import MediumEntry, RequestContext
+from tapzone.errors import InsufficientBalance, NothingToSettle
+from tapzone.fiscal.profiles import book_advance_released
+from tapzone.ledger import holds
+from tapzone.ledger.codes import EntryCode
+from tapzone.ledger.model import EntryDraft, card_money, cash
+from tapzone.ledger.posting import post_entry
+from tapzone.media.lookup import BoundCard, bound_card
+from tapzone.money import Money, check_positive_amount, minor_in, money_payload
+from tapzone.plans.card_accounts import CreditType
+from tapzone.plans.card_store import card_balance, reserved_total
+from tapzone.pos.booking import credit_revenue, debit_tenders
+from tapzone.pos.tab_store import open_lines, open_tab_id
+from tapzone.pos.tenders import Tender, TenderPlan, plan_tenders
+from tapzone.pos.vat import split_by_rate
+from tapzone.pos.views import RefundView, SettlementView
+from tapzone.store.idempotency import run_idempotent
+from tapzone.store.tables import bill_lines, bills, tab_lines, tabs
+from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.venues.model import Venue
+from tapzone.venues.permissions import Permission
+from tapzone.venues.repo import authorise
+
+
+def _free_prepaid(tx: Tx, card: BoundCard, currency: str) -> int:
+    """Prepaid value not reserved by any open tab line."""
+    return card_balance(tx, card.account.id, currency) - reserved_total(tx, card.account.id, currency)
+
+
+def _book_refund(tx: Tx, ctx: RequestContext, venue: Venue, card: BoundCard, amount_minor: int) -> int:
+    draft = EntryDraft(EntryCode.REFUND, memo="leftover prepaid value paid out in cash")
+    draft.debit(card_money(card.account.id, venue.currency), amount_minor)
+    draft.credit(cash(venue.currency), amount_minor)
+    book_advance_released(draft, venue, amount_minor)
+    entry_id = post_entry(tx, ctx, venue, draft)
+    audit.record(
+        tx,
+        ctx,
+        "prepaid.refund",
+        f"card-account:{card.account.id}",
+        {"amount_minor": amount_minor, "entry_id": entry_id},
+    )
+    return entry_id
+
+
+def _settle_lines(
+    tx: Tx,
+    ctx: RequestContext,
+    venue: Venue,
+    card: BoundCard,
+    tab_id: int,
+    lines: list[sa.Row[Any]],
+    tenders: list[Tender],
+) -> tuple[int, TenderPlan]:
+    due = sum(line.amount_minor for line in lines)
+    prepaid_available = 0
+    if card.account.credit_type is CreditType.PREPAID:
+        # This tab's own holds are about to be captured, so their value is available to pay it.
+        prepaid_available = _free_prepaid(tx, card, venue.currency) + due
+    plan = plan_tenders(due, tenders, prepaid_available, venue.currency)
+    draft = EntryDraft(EntryCode.SETTLEMENT, memo=f"tab {tab_id}")
+    debit_tenders(draft, venue, plan, card.account.id)
+    credit_revenue(draft, venue, split_by_rate((line.amount_minor, line.vat_rate_bp) for line in lines))
+    book_advance_released(draft, venue, plan.prepaid_minor)
+    entry_id = post_entry(tx, ctx, venue, draft)
+    line_ids = [line.id for line in lines]
+    tx.conn.execute(tab_lines.update().where(tab_lines.c.id.in_(line_ids)).values(state="settled"))
+    holds.resolve_for_lines(tx, line_ids, holds.HoldState.CAPTURED)
+    tx.conn.execute(
+        tabs.update().where(tabs.c.id == tab_id).values(state="settled", closed_at=tx.now, settlement_entry_id=entry_id)
+    )
+    tx.conn.execute(
+        bills.update()
+        .where(
+            bills.c.tab_id == tab_id,
+            bills.c.status == "unpaid",
+            bills.c.id.in_(sa.select(bill_lines.c.bill_id).where(bill_lines.c.tab_line_id.in_(line_ids))),
+        )
+        .values(status="paid")
+    )
+    return entry_id, plan
+
+
+def settle_tab(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    *,
+    medium_uid: str,
+    tenders: list[Tender],
+    pay_out_leftover: bool = False,
+    card_account_id: int | None = None,
+    entry: MediumEntry = MediumEntry.READER,
+) -> SettlementView:
+    """Pay the tab with one or more tenders — cash (with change), card, the tab's own prepaid value — and
+    optionally pay out what prepaid value is left in cash, so the visitor may exit (seed 001)."""
+    payload = {
+        "medium_uid": medium_uid,
+        "tenders": [tender.payload() for tender in tenders],
+        "pay_out_leftover": pay_out_leftover,
+        "card_account_id": card_account_id,
+        "entry": entry.value,
+    }
+
+    def handler(tx: Tx) -> SettlementView:
+        venue = authorise(tx, ctx, Permission.TAB_SETTLE)
+        card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
+        tab_id = open_tab_id(tx, card.account.id)
+        lines = open_lines(tx, tab_id) if tab_id is not None else []
+        entry_id: int | None = None
+        plan: TenderPlan | None = None
+        if tab_id is not None and lines:
+            entry_id, plan = _settle_lines(tx, ctx, venue, card, tab_id, lines, tenders)
+        elif tenders or not pay_out_leftover:
+            raise NothingToSettle("the tab has no unpaid lines")
+        refund_entry_id: int | None = None
+        leftover = _free_prepaid(tx, card, venue.currency)
+        if pay_out_leftover and leftover > 0:
+            authorise(tx, ctx, Permission.PREPAID_REFUND)
+            refund_entry_id = _book_refund(tx, ctx, venue, card, leftover)
+        elif entry_id is None:
+            raise NothingToSettle("nothing is due and no prepaid value is left")
+        return SettlementView(
+            tab_id=tab_id if entry_id is not None else None,
+            settlement_entry_id=entry_id,
+            total_minor=plan.due_minor if plan else 0,
+            cash_minor=plan.cash_minor if plan else 0,
+            change_minor=plan.change_minor if plan else 0,
+            card_minor=sum(plan.card_by_provider.values()) if plan else 0,
+            prepaid_minor=plan.prepaid_minor if plan else 0,
+            refund_entry_id=refund_entry_id,
+            refunded_minor=leftover if refund_entry_id else 0,
+            balance_minor=card_balance(tx, card.account.id, venue.currency),
+        )
+
+    return run_idempotent(uow, ctx, "settle_tab", payload, handler, SettlementView)
+
+
+def refund_prepaid(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    *,
+    medium_uid: str,
+    amount: Money | None = None,
+    card_account_id: int | None = None,
+    entry: MediumEntry = MediumEntry.READER,
+) -> RefundView:
+    """Pay out unused prepaid value in cash (all of it unless an amount is given). Value reserved by unpaid
+    tab lines cannot be paid out. Audited."""
+    if amount is not None:
+        check_positive_amount(amount.minor)
+    payload = {
+        "medium_uid": medium_uid,
+        "amount": money_payload(amount),
+        "card_account_id": card_account_id,
+        "entry": entry.value,
+    }
+
+    def handler(tx: Tx) -> RefundView:
+        venue = authorise(tx, ctx, Permission.PREPAID_REFUND)
+        card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
+        free = _free_prepaid(tx, card, venue.currency)
+        wanted = free if amount is None else minor_in(amount, venue.currency)
+        if wanted <= 0:
+            raise NothingToSettle("no prepaid value is left to pay out")
+        if wanted > free:
+            raise InsufficientBalance(f"only {free} of prepaid value is free to pay out")
+        entry_id = _book_refund(tx, ctx, venue, card, wanted)
+        return RefundView(entry_id=entry_id, card_account_id=card.account.id, refunded_minor=wanted)
+
+    return run_idempotent(uow, ctx, "refund_prepaid", payload, handler, RefundView)

@@ -1,0 +1,87 @@
+"""Tabs as stored: the open tab of a card account, its lines, and the view a till shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from tapzone.media.lookup import BoundCard
+from tapzone.money import check_currency
+from tapzone.plans.card_accounts import SpendingPower
+from tapzone.plans.card_store import card_balance, open_tab_total
+from tapzone.pos.views import TabLineView, TabView
+from tapzone.store.tables import tab_lines, tabs
+from tapzone.store.uow import Tx
+
+
+def open_tab_id(tx: Tx, card_account_id: int) -> int | None:
+    value = tx.conn.execute(
+        sa.select(tabs.c.id).where(tabs.c.card_account_id == card_account_id, tabs.c.state == "open")
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def ensure_open_tab(tx: Tx, venue_id: int, card_account_id: int) -> int:
+    existing = open_tab_id(tx, card_account_id)
+    if existing is not None:
+        return existing
+    tab_id: int = tx.conn.execute(
+        tabs.insert()
+        .values(venue_id=venue_id, card_account_id=card_account_id, state="open", opened_at=tx.now)
+        .returning(tabs.c.id)
+    ).scalar_one()
+    return tab_id
+
+
+def open_lines(tx: Tx, tab_id: int) -> list[sa.Row[Any]]:
+    return list(
+        tx.conn.execute(
+            sa.select(tab_lines)
+            .where(tab_lines.c.tab_id == tab_id, tab_lines.c.state == "open")
+            .order_by(tab_lines.c.id)
+        )
+    )
+
+
+def spending_power(tx: Tx, card: BoundCard) -> SpendingPower:
+    account = card.account
+    return SpendingPower(
+        credit_type=account.credit_type,
+        credit_limit_minor=account.credit_limit_minor,
+        money_balance_minor=card_balance(tx, account.id, check_currency(account.currency)),
+        open_tab_minor=open_tab_total(tx, account.id),
+    )
+
+
+def line_view(row: sa.Row[Any]) -> TabLineView:
+    return TabLineView(
+        id=row.id,
+        product_id=row.product_id,
+        name=row.name,
+        quantity=row.quantity,
+        unit_price_minor=row.unit_price_minor,
+        amount_minor=row.amount_minor,
+        vat_rate_bp=row.vat_rate_bp,
+        state=row.state,
+    )
+
+
+def tab_view(tx: Tx, card: BoundCard) -> TabView:
+    account = card.account
+    power = spending_power(tx, card)
+    tab_id = open_tab_id(tx, account.id)
+    lines = open_lines(tx, tab_id) if tab_id is not None else []
+    return TabView(
+        medium_uid=card.medium_uid,
+        visit_id=card.visit_id,
+        card_account_id=account.id,
+        credit_type=account.credit_type.value,
+        currency=account.currency,
+        credit_limit_minor=account.credit_limit_minor,
+        balance_minor=power.money_balance_minor,
+        open_total_minor=power.open_tab_minor,
+        available_minor=power.available_minor,
+        tab_id=tab_id,
+        lines=[line_view(row) for row in lines],
+    )

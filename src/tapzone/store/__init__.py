@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, engine factory, unit of work, repositories and Alembic migrations."""

@@ -1,0 +1,335 @@
+"""The schema. Every row carries venue_id so a venue's data can later be sharded without cross-venue writes.
+
+Migrations under store/migrations must produce exactly this metadata (tests/store/test_migrations.py).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tapzone.store.types import ID, Amount, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", ID, primary_key=True, autoincrement=True)
+
+
+def _venue() -> sa.Column[int]:
+    return sa.Column("venue_id", ID, sa.ForeignKey("venues.id"), nullable=False, index=True)
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False, server_default=sa.func.now())
+
+
+venues = sa.Table(
+    "venues",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("fiscal_profile", sa.String(16), nullable=False),
+    sa.Column("advance_vat_rate_bp", sa.Integer, nullable=True),
+    _created(),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+    sa.UniqueConstraint("venue_id", "name"),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.UniqueConstraint("venue_id", "name"),
+)
+
+role_permissions = sa.Table(
+    "role_permissions",
+    metadata,
+    sa.Column("role_id", ID, sa.ForeignKey("roles.id"), primary_key=True),
+    sa.Column("permission", sa.String(64), primary_key=True),
+)
+
+staff = sa.Table(
+    "staff",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("login", sa.String(64), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("role_id", ID, sa.ForeignKey("roles.id"), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+    sa.UniqueConstraint("venue_id", "login"),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    _created(),
+)
+
+media = sa.Table(
+    "media",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("uid", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    _created(),
+    sa.UniqueConstraint("venue_id", "uid"),
+)
+
+visits = sa.Table(
+    "visits",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=True),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("opened_by_device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    # A medium is bound to at most one open visit: the database refuses a second binding.
+    sa.Index(
+        "uq_visits_open_medium",
+        "medium_id",
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
+)
+
+card_accounts = sa.Table(
+    "card_accounts",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("visit_id", ID, sa.ForeignKey("visits.id"), nullable=False, index=True),
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), nullable=False, index=True),
+    sa.Column("credit_type", sa.String(16), nullable=False),
+    sa.Column("credit_limit_minor", Amount, nullable=False, server_default="0"),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("credit_limit_minor >= 0", name="credit_limit_not_negative"),
+)
+
+# The card-side record of what each card account holds (holder's view: positive = owed to the holder).
+# `tapzone check` compares it with the liability postings, an independent source (DESIGN §3).
+card_balances = sa.Table(
+    "card_balances",
+    metadata,
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), primary_key=True),
+    sa.Column("unit", sa.String(16), primary_key=True),
+    _venue(),
+    sa.Column("balance", Amount, nullable=False),
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("price_minor", Amount, nullable=False),
+    sa.Column("vat_rate_bp", sa.Integer, nullable=False),
+    sa.Column("product_group", sa.String(64), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+    sa.CheckConstraint("price_minor > 0", name="price_positive"),
+    sa.CheckConstraint("vat_rate_bp >= 0 AND vat_rate_bp <= 10000", name="vat_rate_range"),
+)
+
+tabs = sa.Table(
+    "tabs",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("settlement_entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Index(
+        "uq_tabs_open_card_account",
+        "card_account_id",
+        unique=True,
+        sqlite_where=sa.text("state = 'open'"),
+        postgresql_where=sa.text("state = 'open'"),
+    ),
+)
+
+tab_lines = sa.Table(
+    "tab_lines",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("tab_id", ID, sa.ForeignKey("tabs.id"), nullable=False, index=True),
+    sa.Column("product_id", ID, sa.ForeignKey("products.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_minor", Amount, nullable=False),
+    sa.Column("amount_minor", Amount, nullable=False),
+    sa.Column("vat_rate_bp", sa.Integer, nullable=False),
+    sa.Column("product_group", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("cancelled_at", UTCDateTime(), nullable=True),
+    sa.Column("cancel_reason", sa.String(200), nullable=True),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.CheckConstraint("amount_minor = quantity * unit_price_minor", name="amount_is_quantity_times_price"),
+)
+
+bills = sa.Table(
+    "bills",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("tab_id", ID, sa.ForeignKey("tabs.id"), nullable=False, index=True),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("total_minor", Amount, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("venue_id", "device_id", "number"),
+)
+
+bill_lines = sa.Table(
+    "bill_lines",
+    metadata,
+    sa.Column("bill_id", ID, sa.ForeignKey("bills.id"), primary_key=True),
+    sa.Column("tab_line_id", ID, sa.ForeignKey("tab_lines.id"), primary_key=True),
+)
+
+holds = sa.Table(
+    "holds",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False, index=True),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("amount", Amount, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("tab_line_id", ID, sa.ForeignKey("tab_lines.id"), nullable=True, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=True),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+ledger_accounts = sa.Table(
+    "ledger_accounts",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=True, index=True),
+    sa.UniqueConstraint("venue_id", "key"),
+)
+
+journal_entries = sa.Table(
+    "journal_entries",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("idempotency_key", sa.String(128), nullable=False),
+    _created(),
+    sa.Column("effective_at", UTCDateTime(), nullable=False),
+    sa.Column("business_day", sa.Date, nullable=False),
+    sa.Column("corrects_entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("memo", sa.String(500), nullable=False, server_default=""),
+)
+
+postings = sa.Table(
+    "postings",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=False, index=True),
+    sa.Column("account_id", ID, sa.ForeignKey("ledger_accounts.id"), nullable=False, index=True),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("bucket", sa.String(48), nullable=False),
+    sa.Column("amount", Amount, nullable=False),
+    sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+)
+
+# Materialised balances: one row per card-side account (bucket ''), one per till and business day for
+# venue-wide accounts (bucket 'd<device>:<yyyy-mm-dd>'), summed when read.
+account_balances = sa.Table(
+    "account_balances",
+    metadata,
+    sa.Column("account_id", ID, sa.ForeignKey("ledger_accounts.id"), primary_key=True),
+    sa.Column("bucket", sa.String(48), primary_key=True),
+    _venue(),
+    sa.Column("balance", Amount, nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("response", sa.Text, nullable=True),
+    _created(),
+    sa.UniqueConstraint("venue_id", "device_id", "key"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("device_id", "seq"),
+)

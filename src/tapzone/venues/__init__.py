@@ -1,0 +1,1 @@
+"""Venues, their devices, staff, roles and permissions."""

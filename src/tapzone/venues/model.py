@@ -1,0 +1,38 @@
+"""Venue settings that every use case reads: currency, time zone, language and fiscal profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class FiscalProfile(StrEnum):
+    """How prepaid value is taxed (DESIGN §3)."""
+
+    DE = "de"  # top-up is a multi-purpose voucher: no VAT on load, VAT on goods at settlement
+    RU = "ru"  # 54-FZ: top-up is an advance taxed at the calculated rate, offset when consumed
+    GENERIC = "generic"  # like de
+
+
+class DeviceKind(StrEnum):
+    TILL = "till"
+
+
+SUPPORTED_LANGUAGES = frozenset({"en", "de", "sv", "ru"})
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    id: int
+    name: str
+    currency: str
+    timezone: str
+    language: str
+    fiscal_profile: FiscalProfile
+    advance_vat_rate_bp: int | None
+
+    def business_day(self, moment: datetime) -> date:
+        """The calendar day in the venue's own time zone; tills and reports count days this way."""
+        return moment.astimezone(ZoneInfo(self.timezone)).date()

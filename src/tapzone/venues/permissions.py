@@ -1,0 +1,62 @@
+"""Permissions and the roles a new venue starts with. Staff act through a till; each use case names the
+permission it needs and the check happens inside its transaction."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    MEDIUM_ISSUE = "medium.issue"
+    MEDIUM_RETURN = "medium.return"
+    MEDIUM_BLOCK = "medium.block"
+    MEDIUM_MANUAL_ENTRY = "medium.manual_entry"
+    MEDIUM_TRANSFER = "medium.transfer"
+    TOPUP = "balance.topup"
+    TAB_SAVE = "tab.save"
+    TAB_BILL = "tab.bill"
+    TAB_CANCEL = "tab.cancel"
+    TAB_SETTLE = "tab.settle"
+    SALE = "sale.create"
+    PREPAID_REFUND = "prepaid.refund"
+    BALANCE_CORRECT = "balance.correct"
+    VENUE_CONFIGURE = "venue.configure"
+    REPORT_VIEW = "report.view"
+
+
+_CASHIER = frozenset(
+    {
+        Permission.MEDIUM_ISSUE,
+        Permission.MEDIUM_RETURN,
+        Permission.TOPUP,
+        Permission.TAB_SAVE,
+        Permission.TAB_BILL,
+        Permission.TAB_SETTLE,
+        Permission.SALE,
+        Permission.PREPAID_REFUND,
+    }
+)
+_MANAGER = _CASHIER | {
+    Permission.TAB_CANCEL,
+    Permission.MEDIUM_BLOCK,
+    Permission.MEDIUM_MANUAL_ENTRY,
+    Permission.MEDIUM_TRANSFER,
+    Permission.REPORT_VIEW,
+}
+_SUPPORT = frozenset(
+    {
+        Permission.BALANCE_CORRECT,
+        Permission.MEDIUM_MANUAL_ENTRY,
+        Permission.MEDIUM_TRANSFER,
+        Permission.MEDIUM_BLOCK,
+        Permission.REPORT_VIEW,
+    }
+)
+
+DEFAULT_ROLES: dict[str, frozenset[Permission]] = {
+    "cashier": _CASHIER,
+    "gate": frozenset({Permission.MEDIUM_BLOCK}),
+    "manager": _MANAGER,
+    "support": _SUPPORT,
+    "admin": frozenset(Permission),
+}

@@ -1,0 +1,155 @@
+"""Setting up a venue: the venue itself, its tills, roles, staff, customers and products.
+
+These are configuration writes done by an administrator before the venue opens; they validate everything
+and create a venue's default roles so a fresh venue can work at once.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from tapzone.errors import InvalidRequest, NotFound
+from tapzone.money import check_currency, check_positive_amount
+from tapzone.store.tables import customers, devices, products, role_permissions, roles, staff, venues
+from tapzone.store.uow import UnitOfWork
+from tapzone.venues.model import SUPPORTED_LANGUAGES, DeviceKind, FiscalProfile
+from tapzone.venues.permissions import DEFAULT_ROLES
+
+RU_DEFAULT_ADVANCE_VAT_BP = 2000
+
+
+def create_venue(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    currency: str,
+    timezone: str,
+    language: str = "en",
+    fiscal_profile: FiscalProfile = FiscalProfile.GENERIC,
+    advance_vat_rate_bp: int | None = None,
+) -> int:
+    check_currency(currency)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidRequest(f"unknown time zone {timezone!r}") from error
+    if language not in SUPPORTED_LANGUAGES:
+        raise InvalidRequest(f"language must be one of {sorted(SUPPORTED_LANGUAGES)}")
+    profile = FiscalProfile(fiscal_profile)
+    if profile is FiscalProfile.RU and advance_vat_rate_bp is None:
+        advance_vat_rate_bp = RU_DEFAULT_ADVANCE_VAT_BP
+    if advance_vat_rate_bp is not None:
+        _check_vat_rate(advance_vat_rate_bp)
+    with uow.transaction() as tx:
+        venue_id: int = tx.conn.execute(
+            venues.insert()
+            .values(
+                name=_required_text(name, "venue name"),
+                currency=currency,
+                timezone=timezone,
+                language=language,
+                fiscal_profile=profile.value,
+                advance_vat_rate_bp=advance_vat_rate_bp,
+                created_at=tx.now,
+            )
+            .returning(venues.c.id)
+        ).scalar_one()
+        for role_name, permissions in DEFAULT_ROLES.items():
+            role_id = tx.conn.execute(
+                roles.insert().values(venue_id=venue_id, name=role_name).returning(roles.c.id)
+            ).scalar_one()
+            tx.conn.execute(
+                role_permissions.insert(),
+                [{"role_id": role_id, "permission": p.value} for p in sorted(permissions)],
+            )
+        return venue_id
+
+
+def add_device(uow: UnitOfWork, venue_id: int, *, name: str, kind: DeviceKind = DeviceKind.TILL) -> int:
+    with uow.transaction() as tx:
+        _require_venue(tx.conn, venue_id)
+        device_id: int = tx.conn.execute(
+            devices.insert()
+            .values(
+                venue_id=venue_id,
+                kind=DeviceKind(kind).value,
+                name=_required_text(name, "device name"),
+                created_at=tx.now,
+            )
+            .returning(devices.c.id)
+        ).scalar_one()
+        return device_id
+
+
+def add_staff(uow: UnitOfWork, venue_id: int, *, name: str, login: str, role: str) -> int:
+    with uow.transaction() as tx:
+        _require_venue(tx.conn, venue_id)
+        role_id = tx.conn.execute(
+            sa.select(roles.c.id).where(roles.c.venue_id == venue_id, roles.c.name == role)
+        ).scalar_one_or_none()
+        if role_id is None:
+            raise NotFound(f"role {role!r} does not exist in this venue")
+        staff_id: int = tx.conn.execute(
+            staff.insert()
+            .values(
+                venue_id=venue_id,
+                name=_required_text(name, "staff name"),
+                login=_required_text(login, "login"),
+                role_id=role_id,
+                created_at=tx.now,
+            )
+            .returning(staff.c.id)
+        ).scalar_one()
+        return staff_id
+
+
+def create_customer(uow: UnitOfWork, venue_id: int, *, name: str, email: str | None = None) -> int:
+    with uow.transaction() as tx:
+        _require_venue(tx.conn, venue_id)
+        customer_id: int = tx.conn.execute(
+            customers.insert()
+            .values(venue_id=venue_id, name=_required_text(name, "customer name"), email=email, created_at=tx.now)
+            .returning(customers.c.id)
+        ).scalar_one()
+        return customer_id
+
+
+def create_product(
+    uow: UnitOfWork, venue_id: int, *, name: str, price_minor: int, vat_rate_bp: int, product_group: str
+) -> int:
+    """A product with a gross price (VAT included) in minor units and its VAT rate in basis points."""
+    check_positive_amount(price_minor, "price")
+    _check_vat_rate(vat_rate_bp)
+    with uow.transaction() as tx:
+        _require_venue(tx.conn, venue_id)
+        product_id: int = tx.conn.execute(
+            products.insert()
+            .values(
+                venue_id=venue_id,
+                name=_required_text(name, "product name"),
+                price_minor=price_minor,
+                vat_rate_bp=vat_rate_bp,
+                product_group=_required_text(product_group, "product group"),
+                created_at=tx.now,
+            )
+            .returning(products.c.id)
+        ).scalar_one()
+        return product_id
+
+
+def _check_vat_rate(vat_rate_bp: int) -> None:
+    if isinstance(vat_rate_bp, bool) or not isinstance(vat_rate_bp, int) or not 0 <= vat_rate_bp <= 10000:
+        raise InvalidRequest(f"VAT rate must be 0..10000 basis points, got {vat_rate_bp!r}")
+
+
+def _required_text(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"{what} must not be empty")
+    return value.strip()
+
+
+def _require_venue(conn: sa.Connection, venue_id: int) -> None:
+    if conn.execute(sa.select(venues.c.id).where(venues.c.id == venue_id)).first() is None:
+        raise NotFound(f"venue {venue_id} does not exist")
