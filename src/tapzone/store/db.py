@@ -31,8 +31,9 @@ def make_engine(url: str | None = None, **engine_args: Any) -> Engine:
     url = normalise_url(url or default_database_url())
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **engine_args)
-    engine_args.setdefault("pool_size", 10)
-    engine_args.setdefault("max_overflow", 20)
+    if "poolclass" not in engine_args:
+        engine_args.setdefault("pool_size", 10)
+        engine_args.setdefault("max_overflow", 20)
     engine_args.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **engine_args)
 

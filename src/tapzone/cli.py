@@ -1,0 +1,181 @@
+"""Command line: `tapzone db upgrade`, `tapzone check`, and venue set-up commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from tapzone import __version__
+from tapzone.errors import TapzoneError
+from tapzone.store.db import make_engine
+
+app = typer.Typer(
+    help="tapzone: cards and wristbands for leisure venues — gates, tabs, prepaid value, exact ledger.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+venue_app = typer.Typer(help="Set up a venue: tills, staff, products.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(venue_app, name="venue")
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="TAPZONE_DATABASE_URL", help="SQLAlchemy URL; default ./var/tapzone.db"),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"tapzone {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """tapzone command line."""
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None, revision: str = "head") -> None:
+    """Migrate the database to the newest schema (or to REVISION)."""
+    from tapzone.store.migrate import current_revision, upgrade
+
+    engine = make_engine(database_url)
+    with console.status(f"migrating {engine.url.render_as_string(hide_password=True)} …"):
+        upgrade(engine, revision)
+    console.print(f"[green]database at revision {current_revision(engine)}[/green]")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrl = None) -> None:
+    """Print the schema revision the database is at."""
+    from tapzone.store.migrate import current_revision
+
+    console.print(current_revision(make_engine(database_url)) or "empty database (no revision)")
+
+
+@app.command("check")
+def check(database_url: DatabaseUrl = None) -> None:
+    """Re-derive every balance from the postings and verify the ledger; exit 1 naming the first difference."""
+    from tapzone.ledger.check import CHECKS, Finding, run_checks
+
+    engine = make_engine(database_url)
+    findings: list[Finding] = []
+    with (
+        engine.connect() as conn,
+        Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True) as bar,
+    ):
+        task = bar.add_task("checking", total=len(CHECKS))
+        for name, found in run_checks(conn):
+            bar.update(task, advance=1, description=name)
+            findings.extend(found)
+            mark = "[red]✗[/red]" if found else "[green]✓[/green]"
+            console.print(f"{mark} {name}" + (f" ({len(found)} finding(s))" if found else ""))
+    if findings:
+        err_console.print(f"[bold red]ledger check failed[/bold red]: first difference: {findings[0]}")
+        for finding in findings[1:20]:
+            err_console.print(f"  {finding}")
+        if len(findings) > 20:
+            err_console.print(f"  … and {len(findings) - 20} more")
+        raise typer.Exit(code=1)
+    console.print("[bold green]ledger check passed[/bold green]")
+
+
+@venue_app.command("create")
+def venue_create(
+    name: str,
+    currency: Annotated[str, typer.Option(help="ISO 4217 code, e.g. EUR")] = "EUR",
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin")] = "Europe/Berlin",
+    language: Annotated[str, typer.Option(help="en, de, sv or ru")] = "en",
+    fiscal_profile: Annotated[str, typer.Option(help="de, ru or generic")] = "generic",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a venue with its default roles; prints its id."""
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.model import FiscalProfile
+    from tapzone.venues.setup import create_venue
+
+    uow = UnitOfWork(make_engine(database_url))
+    venue_id = _run(
+        lambda: create_venue(
+            uow,
+            name=name,
+            currency=currency,
+            timezone=timezone,
+            language=language,
+            fiscal_profile=FiscalProfile(fiscal_profile),
+        )
+    )
+    console.print(f"venue {venue_id} created")
+
+
+@venue_app.command("add-till")
+def venue_add_till(venue_id: int, name: str, database_url: DatabaseUrl = None) -> None:
+    """Register a till of the venue; prints its device id."""
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.setup import add_device
+
+    uow = UnitOfWork(make_engine(database_url))
+    console.print(f"till {_run(lambda: add_device(uow, venue_id, name=name))} created")
+
+
+@venue_app.command("add-staff")
+def venue_add_staff(
+    venue_id: int,
+    name: str,
+    login: str,
+    role: Annotated[str, typer.Option(help="cashier, gate, manager, support or admin")] = "cashier",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a staff member with a role; prints the staff id."""
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.setup import add_staff
+
+    uow = UnitOfWork(make_engine(database_url))
+    console.print(f"staff {_run(lambda: add_staff(uow, venue_id, name=name, login=login, role=role))} created")
+
+
+@venue_app.command("add-product")
+def venue_add_product(
+    venue_id: int,
+    name: str,
+    price_minor: Annotated[int, typer.Option(help="gross price in minor units, e.g. 450 for 4.50")],
+    vat_rate_bp: Annotated[int, typer.Option(help="VAT rate in basis points, e.g. 1900 for 19 %")],
+    group: Annotated[str, typer.Option(help="product group, e.g. drinks")] = "general",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a product with a gross price and VAT rate; prints the product id."""
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.setup import create_product
+
+    uow = UnitOfWork(make_engine(database_url))
+    product_id = _run(
+        lambda: create_product(
+            uow, venue_id, name=name, price_minor=price_minor, vat_rate_bp=vat_rate_bp, product_group=group
+        )
+    )
+    console.print(f"product {product_id} created")
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except TapzoneError as error:
+        err_console.print(f"[red]{error.type}[/red]: {error.detail}")
+        raise typer.Exit(code=2) from error
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

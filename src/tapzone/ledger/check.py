@@ -1,0 +1,208 @@
+"""Ledger invariants, re-derived from the postings (`tapzone check`).
+
+Two independent sources are compared (DESIGN §3): the balances stored beside the ledger (per account and
+bucket, and per card account on the card side) against sums of the append-only postings. Any difference is
+reported by name; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from tapzone import audit
+from tapzone.ledger.codes import ENTRY_CODES
+from tapzone.store.tables import (
+    account_balances,
+    card_accounts,
+    card_balances,
+    holds,
+    journal_entries,
+    ledger_accounts,
+    postings,
+    tab_lines,
+    tabs,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.check}] {self.message}"
+
+
+def _entries_have_two_postings(conn: sa.Connection) -> Iterator[str]:
+    count = sa.func.count(postings.c.id)
+    query = (
+        sa.select(journal_entries.c.id, count.label("n"))
+        .select_from(journal_entries.outerjoin(postings, postings.c.entry_id == journal_entries.c.id))
+        .group_by(journal_entries.c.id)
+        .having(count < 2)
+        .order_by(journal_entries.c.id)
+    )
+    for row in conn.execute(query):
+        yield f"journal entry {row.id} has {row.n} posting(s); at least two are required"
+
+
+def _entries_balance_per_unit(conn: sa.Connection) -> Iterator[str]:
+    total = sa.func.sum(postings.c.amount)
+    query = (
+        sa.select(postings.c.entry_id, postings.c.unit, total.label("total"))
+        .group_by(postings.c.entry_id, postings.c.unit)
+        .having(total != 0)
+        .order_by(postings.c.entry_id, postings.c.unit)
+    )
+    for row in conn.execute(query):
+        yield f"journal entry {row.entry_id} does not sum to zero in {row.unit}: off by {row.total}"
+
+
+def _entry_codes_known(conn: sa.Connection) -> Iterator[str]:
+    query = sa.select(journal_entries.c.id, journal_entries.c.code).where(
+        journal_entries.c.code.not_in(sorted(ENTRY_CODES))
+    )
+    for row in conn.execute(query):
+        yield f"journal entry {row.id} has unknown code {row.code!r}"
+
+
+def _postings_match_accounts(conn: sa.Connection) -> Iterator[str]:
+    card_bucket_wrong = sa.and_(ledger_accounts.c.card_account_id.is_not(None), postings.c.bucket != "")
+    venue_bucket_wrong = sa.and_(ledger_accounts.c.card_account_id.is_(None), postings.c.bucket == "")
+    query = (
+        sa.select(postings.c.id, postings.c.unit, postings.c.bucket, ledger_accounts.c.key, ledger_accounts.c.unit)
+        .select_from(postings.join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id))
+        .where(sa.or_(postings.c.unit != ledger_accounts.c.unit, card_bucket_wrong, venue_bucket_wrong))
+        .order_by(postings.c.id)
+    )
+    for row in conn.execute(query):
+        yield f"posting {row.id} (unit {row[1]}, bucket {row.bucket!r}) does not fit account {row.key}"
+
+
+def _stored_balances_match_postings(conn: sa.Connection) -> Iterator[str]:
+    derived: dict[tuple[int, str], int] = {
+        (row.account_id, row.bucket): int(row.total)
+        for row in conn.execute(
+            sa.select(postings.c.account_id, postings.c.bucket, sa.func.sum(postings.c.amount).label("total")).group_by(
+                postings.c.account_id, postings.c.bucket
+            )
+        )
+    }
+    stored: dict[tuple[int, str], int] = {
+        (row.account_id, row.bucket): int(row.balance)
+        for row in conn.execute(
+            sa.select(account_balances.c.account_id, account_balances.c.bucket, account_balances.c.balance)
+        )
+    }
+    names = {row.id: row.key for row in conn.execute(sa.select(ledger_accounts.c.id, ledger_accounts.c.key))}
+    for account_id, bucket in sorted(derived.keys() | stored.keys()):
+        expected, actual = derived.get((account_id, bucket), 0), stored.get((account_id, bucket), 0)
+        if expected != actual:
+            yield (
+                f"balance of ledger account {account_id} ({names.get(account_id, '?')}) bucket "
+                f"{bucket or '(card)'} is stored as {actual} but its postings sum to {expected}"
+            )
+
+
+def _card_balances_match_liabilities(conn: sa.Connection) -> Iterator[str]:
+    derived: dict[tuple[int, str], int] = defaultdict(int)
+    query = (
+        sa.select(ledger_accounts.c.card_account_id, postings.c.unit, sa.func.sum(postings.c.amount).label("total"))
+        .select_from(postings.join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id))
+        .where(ledger_accounts.c.card_account_id.is_not(None))
+        .group_by(ledger_accounts.c.card_account_id, postings.c.unit)
+    )
+    for row in conn.execute(query):
+        derived[(row.card_account_id, row.unit)] = -int(row.total)
+    stored = {
+        (row.card_account_id, row.unit): int(row.balance)
+        for row in conn.execute(
+            sa.select(card_balances.c.card_account_id, card_balances.c.unit, card_balances.c.balance)
+        )
+    }
+    for card_account_id, unit in sorted(derived.keys() | stored.keys()):
+        expected, actual = derived.get((card_account_id, unit), 0), stored.get((card_account_id, unit), 0)
+        if expected != actual:
+            yield (
+                f"card account {card_account_id} holds {actual} {unit} on the card side but its liability "
+                f"postings sum to {expected}"
+            )
+
+
+def _prepaid_never_overspent(conn: sa.Connection) -> Iterator[str]:
+    reserved = (
+        sa.select(holds.c.card_account_id, holds.c.unit, sa.func.sum(holds.c.amount).label("reserved"))
+        .where(holds.c.state == "reserved")
+        .group_by(holds.c.card_account_id, holds.c.unit)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            card_balances.c.card_account_id,
+            card_balances.c.unit,
+            card_balances.c.balance,
+            sa.func.coalesce(reserved.c.reserved, 0).label("reserved"),
+        )
+        .select_from(
+            card_balances.outerjoin(
+                reserved,
+                sa.and_(
+                    reserved.c.card_account_id == card_balances.c.card_account_id,
+                    reserved.c.unit == card_balances.c.unit,
+                ),
+            )
+        )
+        .where(card_balances.c.balance - sa.func.coalesce(reserved.c.reserved, 0) < 0)
+    )
+    for row in conn.execute(query):
+        yield (
+            f"card account {row.card_account_id} holds {row.balance} {row.unit} but {row.reserved} is reserved "
+            "or the balance is negative"
+        )
+
+
+def _credit_limits_kept(conn: sa.Connection) -> Iterator[str]:
+    open_total = sa.func.sum(tab_lines.c.amount_minor)
+    query = (
+        sa.select(card_accounts.c.id, card_accounts.c.credit_limit_minor, open_total.label("open_total"))
+        .select_from(
+            card_accounts.join(tabs, tabs.c.card_account_id == card_accounts.c.id).join(
+                tab_lines, tab_lines.c.tab_id == tabs.c.id
+            )
+        )
+        .where(card_accounts.c.credit_type == "credit", tabs.c.state == "open", tab_lines.c.state == "open")
+        .group_by(card_accounts.c.id, card_accounts.c.credit_limit_minor)
+        .having(open_total > card_accounts.c.credit_limit_minor)
+    )
+    for row in conn.execute(query):
+        yield (
+            f"card account {row.id} has {row.open_total} on its open tab, "
+            f"over its credit limit {row.credit_limit_minor}"
+        )
+
+
+CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
+    ("entries have two postings", _entries_have_two_postings),
+    ("entries balance per unit", _entries_balance_per_unit),
+    ("entry codes are known", _entry_codes_known),
+    ("postings fit their accounts", _postings_match_accounts),
+    ("stored balances equal postings", _stored_balances_match_postings),
+    ("card balances equal liabilities", _card_balances_match_liabilities),
+    ("prepaid value never overspent", _prepaid_never_overspent),
+    ("credit limits kept", _credit_limits_kept),
+    ("audit chains verify", audit.broken_links),
+]
+
+
+def run_checks(conn: sa.Connection) -> Iterator[tuple[str, list[Finding]]]:
+    """Run every check in turn; yields each check's name with what it found (empty when clean)."""
+    for name, check in CHECKS:
+        yield name, [Finding(name, message) for message in check(conn)]
+
+
+def all_findings(conn: sa.Connection) -> list[Finding]:
+    return [finding for _, findings in run_checks(conn) for finding in findings]
