@@ -126,9 +126,7 @@ INSERT_ENTRY = (
     "INSERT INTO journal_entries (venue_id, code, device_id, idempotency_key, effective_at)"
     " VALUES (%s, %s, %s, %s, %s) RETURNING id"
 )
-INSERT_POSTING = (
-    "INSERT INTO postings (entry_id, account_id, unit, bucket, amount) VALUES (%s, %s, %s, %s, %s)"
-)
+INSERT_POSTING = "INSERT INTO postings (entry_id, account_id, unit, bucket, amount) VALUES (%s, %s, %s, %s, %s)"
 UPSERT_BALANCE = (
     "INSERT INTO account_balances (account_id, bucket, balance) VALUES (%s, %s, %s)"
     " ON CONFLICT (account_id, bucket)"
@@ -231,10 +229,7 @@ def create_schema(url: str) -> None:
                         (card, card % VENUE_COUNT + 1, "card", UNIT, CARD_OPENING_BALANCE)
                         for card in range(1, CARD_COUNT + 1)
                     ),
-                    *(
-                        (REVENUE_ACCOUNT_BASE + venue, venue, "revenue", UNIT, 0)
-                        for venue in range(1, VENUE_COUNT + 1)
-                    ),
+                    *((REVENUE_ACCOUNT_BASE + venue, venue, "revenue", UNIT, 0) for venue in range(1, VENUE_COUNT + 1)),
                 ],
             )
 
@@ -342,9 +337,7 @@ def book_psycopg(conn: psycopg.Connection, cur: psycopg.Cursor, booking: Booking
         cur.execute(UPDATE_CARD, (-booking.amount, booking.card_id))
 
 
-def psycopg_worker(
-    url: str, warmup: Sequence[Booking], work: Sequence[Booking], barrier: threading.Barrier
-) -> Span:
+def psycopg_worker(url: str, warmup: Sequence[Booking], work: Sequence[Booking], barrier: threading.Barrier) -> Span:
     """Open a connection, warm it up, wait for the others, then book `work` and time it."""
     try:
         conn = psycopg.connect(url, autocommit=True)
@@ -378,8 +371,7 @@ def run_psycopg(
     barrier = threading.Barrier(workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [
-            pool.submit(psycopg_worker, url, warmups[i], part, barrier)
-            for i, part in enumerate(split(work, workers))
+            pool.submit(psycopg_worker, url, warmups[i], part, barrier) for i, part in enumerate(split(work, workers))
         ]
         spans = [future.result() for future in futures]
     return combine(name, workers, spans)
@@ -542,9 +534,7 @@ def print_header(url: str, args: argparse.Namespace) -> None:
 
 def print_table(results: Sequence[Result], baseline: dict[int, Result]) -> None:
     """Print the results table, with each driver's tps as a ratio to pgbench's at equal concurrency."""
-    head = (
-        f"{'case':<34} {'conns':>5} {'txns':>7} {'tx/s':>9} {'mean ms':>8} {'p99 ms':>8} {'vs pgbench':>10}"
-    )
+    head = f"{'case':<34} {'conns':>5} {'txns':>7} {'tx/s':>9} {'mean ms':>8} {'p99 ms':>8} {'vs pgbench':>10}"
     print(head)
     print("-" * len(head))
     for result in results:

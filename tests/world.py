@@ -64,7 +64,11 @@ class World:
 
 def build_world(uow: UnitOfWork, fiscal_profile: FiscalProfile = FiscalProfile.DE) -> World:
     venue_id = create_venue(
-        uow, name="Aquapark Test", currency="EUR", timezone="Europe/Berlin", language="de",
+        uow,
+        name="Aquapark Test",
+        currency="EUR",
+        timezone="Europe/Berlin",
+        language="de",
         fiscal_profile=fiscal_profile,
     )
     return World(

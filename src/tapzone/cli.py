@@ -7,6 +7,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from tapzone import __version__
@@ -84,9 +85,12 @@ def check(database_url: DatabaseUrl = None) -> None:
             mark = "[red]✗[/red]" if found else "[green]✓[/green]"
             console.print(f"{mark} {name}" + (f" ({len(found)} finding(s))" if found else ""))
     if findings:
-        err_console.print(f"[bold red]ledger check failed[/bold red]: first difference: {findings[0]}")
+        # Findings are plain text with brackets: escape them from rich markup and never wrap them.
+        err_console.print(
+            f"[bold red]ledger check failed[/bold red]: first difference: {escape(str(findings[0]))}", soft_wrap=True
+        )
         for finding in findings[1:20]:
-            err_console.print(f"  {finding}")
+            err_console.print(f"  {escape(str(finding))}", soft_wrap=True)
         if len(findings) > 20:
             err_console.print(f"  … and {len(findings) - 20} more")
         raise typer.Exit(code=1)

@@ -25,15 +25,22 @@ PRICE_MINOR = 450  # the beer of the test venue
 def test_concurrent_sales_never_exceed_the_credit_limit(world: World, db_url: str) -> None:
     attempts = PROCESSES * THREADS_PER_PROCESS * ATTEMPTS_PER_WORKER
     limit_minor = (attempts // 2) * PRICE_MINOR + PRICE_MINOR // 2  # lets at most half through
-    issue_medium(world.uow, world.ctx(), medium_uid="RACE1", credit_type=CreditType.CREDIT,
-                 credit_limit=world.eur(limit_minor))
+    issue_medium(
+        world.uow, world.ctx(), medium_uid="RACE1", credit_type=CreditType.CREDIT, credit_limit=world.eur(limit_minor)
+    )
     world.uow.engine.dispose()  # children open their own connections
 
     start_at = time.time() + 2.0
     job = RaceJob(
-        db_url=db_url, venue_id=world.venue_id, till_id=world.till_id, cashier_id=world.cashier_id,
-        medium_uid="RACE1", product_id=world.beer_id, threads=THREADS_PER_PROCESS,
-        attempts_per_thread=ATTEMPTS_PER_WORKER, start_at=start_at,
+        db_url=db_url,
+        venue_id=world.venue_id,
+        till_id=world.till_id,
+        cashier_id=world.cashier_id,
+        medium_uid="RACE1",
+        product_id=world.beer_id,
+        threads=THREADS_PER_PROCESS,
+        attempts_per_thread=ATTEMPTS_PER_WORKER,
+        start_at=start_at,
     )
     with ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(run_race, [job] * PROCESSES))

@@ -52,22 +52,29 @@ def test_tender_refuses_bad_amounts(world: World, amount: int) -> None:
     issue_medium(world.uow, world.ctx(), medium_uid="B2", credit_type=CreditType.CREDIT, credit_limit=world.eur(1000))
     save_items(world.uow, world.ctx(), medium_uid="B2", items=[Item(world.beer_id)])
     assert_refused_without_writes(
-        world, InvalidAmount,
-        lambda: settle_tab(world.uow, world.ctx(), medium_uid="B2", tenders=[Tender(TenderKind.CASH, world.eur(amount))]),
+        world,
+        InvalidAmount,
+        lambda: settle_tab(
+            world.uow, world.ctx(), medium_uid="B2", tenders=[Tender(TenderKind.CASH, world.eur(amount))]
+        ),
     )
 
 
 @pytest.mark.parametrize("amount", [-1, 2**63])
 def test_issue_refuses_bad_credit_limits_and_loads(world: World, amount: int) -> None:
     assert_refused_without_writes(
-        world, InvalidAmount,
-        lambda: issue_medium(world.uow, world.ctx(), medium_uid="B3", credit_type=CreditType.CREDIT,
-                             credit_limit=world.eur(amount)),
+        world,
+        InvalidAmount,
+        lambda: issue_medium(
+            world.uow, world.ctx(), medium_uid="B3", credit_type=CreditType.CREDIT, credit_limit=world.eur(amount)
+        ),
     )
     assert_refused_without_writes(
-        world, InvalidAmount,
-        lambda: issue_medium(world.uow, world.ctx(), medium_uid="B3", credit_type=CreditType.PREPAID,
-                             initial_load=world.eur(amount)),
+        world,
+        InvalidAmount,
+        lambda: issue_medium(
+            world.uow, world.ctx(), medium_uid="B3", credit_type=CreditType.PREPAID, initial_load=world.eur(amount)
+        ),
     )
 
 
@@ -77,7 +84,7 @@ def test_amounts_must_be_integers() -> None:
     with pytest.raises(InvalidAmount):
         Money("10", "EUR")  # type: ignore[arg-type]
     with pytest.raises(InvalidAmount):
-        Money(True, "EUR")  # type: ignore[arg-type]
+        Money(minor=True, currency="EUR")
 
 
 def test_wrong_currency_is_refused(world: World) -> None:
@@ -86,9 +93,11 @@ def test_wrong_currency_is_refused(world: World) -> None:
         world, CurrencyMismatch, lambda: top_up(world.uow, world.ctx(), medium_uid="B4", amount=Money(1000, "SEK"))
     )
     assert_refused_without_writes(
-        world, CurrencyMismatch,
-        lambda: issue_medium(world.uow, world.ctx(), medium_uid="B5", credit_type=CreditType.CREDIT,
-                             credit_limit=Money(1000, "RUB")),
+        world,
+        CurrencyMismatch,
+        lambda: issue_medium(
+            world.uow, world.ctx(), medium_uid="B5", credit_type=CreditType.CREDIT, credit_limit=Money(1000, "RUB")
+        ),
     )
 
 
@@ -104,9 +113,15 @@ def test_typed_numbers_get_one_uniform_answer(world: World) -> None:
     block_medium(world.uow, world.manager(), medium_uid="T1", reason="damaged")
     for uid in ("NOPE", "T1"):
         assert_refused_without_writes(
-            world, UnknownOrInactiveMedium,
-            lambda uid=uid: top_up(world.uow, world.manager(), medium_uid=uid, amount=world.eur(100),  # type: ignore[misc]
-                                   entry=MediumEntry.TYPED),
+            world,
+            UnknownOrInactiveMedium,
+            lambda uid=uid: top_up(
+                world.uow,
+                world.manager(),
+                medium_uid=uid,
+                amount=world.eur(100),  # type: ignore[misc]
+                entry=MediumEntry.TYPED,
+            ),
         )
 
 
@@ -117,7 +132,8 @@ def test_blocked_medium_is_refused(world: World) -> None:
         world, MediumBlocked, lambda: top_up(world.uow, world.ctx(), medium_uid="K1", amount=world.eur(100))
     )
     assert_refused_without_writes(
-        world, MediumBlocked,
+        world,
+        MediumBlocked,
         lambda: issue_medium(world.uow, world.ctx(), medium_uid="K1", credit_type=CreditType.NONE),
     )
 

@@ -34,7 +34,9 @@ def test_concurrent_replays_book_once(world: World) -> None:
     issue_medium(world.uow, world.ctx(), medium_uid="I2", credit_type=CreditType.CREDIT, credit_limit=world.eur(10_000))
     ctx = world.ctx("save-key-1")
     with ThreadPoolExecutor(5) as pool:
-        futures = [pool.submit(save_items, world.uow, ctx, medium_uid="I2", items=[Item(world.beer_id)]) for _ in range(5)]
+        futures = [
+            pool.submit(save_items, world.uow, ctx, medium_uid="I2", items=[Item(world.beer_id)]) for _ in range(5)
+        ]
         results = [future.result() for future in futures]
     assert {tuple(line.id for line in result.lines) for result in results} == {(results[0].lines[0].id,)}
     with world.uow.engine.connect() as conn:

@@ -45,7 +45,9 @@ def test_prepaid_visit_from_entry_to_return(world: World) -> None:
 
     top_up(world.uow, world.ctx(), medium_uid="04A1B2C3", amount=world.eur(1000), tender=TenderKind.CARD)
     tab = save_items(
-        world.uow, world.ctx(), medium_uid="04A1B2C3",
+        world.uow,
+        world.ctx(),
+        medium_uid="04A1B2C3",
         items=[Item(world.beer_id, 2), Item(world.fries_id, 1)],
     )
     assert tab.open_total_minor == 2 * 450 + 320
@@ -59,8 +61,11 @@ def test_prepaid_visit_from_entry_to_return(world: World) -> None:
         return_medium(world.uow, world.ctx(), medium_uid="04A1B2C3")
 
     settled = settle_tab(
-        world.uow, world.ctx(), medium_uid="04A1B2C3",
-        tenders=[Tender(TenderKind.PREPAID, world.eur(1220))], pay_out_leftover=True,
+        world.uow,
+        world.ctx(),
+        medium_uid="04A1B2C3",
+        tenders=[Tender(TenderKind.PREPAID, world.eur(1220))],
+        pay_out_leftover=True,
     )
     assert settled.prepaid_minor == 1220
     assert settled.refunded_minor == 6000 - 1220
@@ -91,7 +96,9 @@ def test_credit_tab_settled_with_cash_and_card_gives_change(world: World) -> Non
     assert tab.available_minor == 3000 - 2850
 
     result = settle_tab(
-        world.uow, world.ctx(), medium_uid="C1",
+        world.uow,
+        world.ctx(),
+        medium_uid="C1",
         tenders=[Tender(TenderKind.CARD, world.eur(2000)), Tender(TenderKind.CASH, world.eur(1000))],
     )
     assert (result.total_minor, result.card_minor, result.cash_minor, result.change_minor) == (2850, 2000, 850, 150)
@@ -107,7 +114,9 @@ def test_returned_medium_starts_clean_for_the_next_visitor(world: World) -> None
     settle_tab(world.uow, world.ctx(), medium_uid="W7", tenders=[Tender(TenderKind.CASH, world.eur(450))])
     return_medium(world.uow, world.ctx(), medium_uid="W7")
 
-    second = issue_medium(world.uow, world.ctx(), medium_uid="W7", credit_type=CreditType.CREDIT, credit_limit=world.eur(500))
+    second = issue_medium(
+        world.uow, world.ctx(), medium_uid="W7", credit_type=CreditType.CREDIT, credit_limit=world.eur(500)
+    )
     tab = view_tab(world.uow, world.ctx(), medium_uid="W7")
     assert tab.visit_id == second.visit_id
     assert tab.lines == []

@@ -16,7 +16,12 @@ from tapzone.venues.repo import authorise
 
 
 def _set_state(
-    uow: UnitOfWork, ctx: RequestContext, medium_uid: str, reason: str, wanted: MediumState, allowed_from: set[MediumState]
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    medium_uid: str,
+    reason: str,
+    wanted: MediumState,
+    allowed_from: set[MediumState],
 ) -> MediumView:
     normalise_uid(medium_uid)
     if not reason or not reason.strip():
@@ -45,5 +50,3 @@ def block_medium(uow: UnitOfWork, ctx: RequestContext, *, medium_uid: str, reaso
 
 def unblock_medium(uow: UnitOfWork, ctx: RequestContext, *, medium_uid: str, reason: str) -> MediumView:
     return _set_state(uow, ctx, medium_uid, reason, MediumState.ACTIVE, {MediumState.BLOCKED})
-
-
