@@ -32,10 +32,13 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/driver_booking.py
 
-demo:
-	@echo "make demo needs the HTTP API and the demo venue, which arrive with issue 3 (API and demo)." >&2
-	@echo "Until then: '$(BIN)/tapzone db upgrade' and the 'tapzone venue' commands set up a venue." >&2
-	@exit 1
+## demo: a fresh demo venue in ./var/demo.db, served with its docs on http://127.0.0.1:8000
+DEMO_DB := var/demo.db
+demo: install
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone db upgrade
+	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone demo --env-file var/demo.env
+	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone serve --host 127.0.0.1 --port 8000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -97,6 +97,63 @@ def check(database_url: DatabaseUrl = None) -> None:
     console.print("[bold green]ledger check passed[/bold green]")
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only; SQLite uses 1)")] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (/api/v1) and its docs (/docs)."""
+    import os
+
+    import uvicorn
+
+    if database_url:
+        os.environ["TAPZONE_DATABASE_URL"] = database_url
+    console.print(f"tapzone API on http://{host}:{port}/api/v1 — docs at http://{host}:{port}/docs")
+    uvicorn.run("tapzone.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command("demo")
+def demo(
+    database_url: DatabaseUrl = None,
+    env_file: Annotated[str, typer.Option(help="where to write shell variables for the curl walk-through")] = (
+        "var/demo.env"
+    ),
+    base_url: Annotated[str, typer.Option(help="URL the API will be served at")] = "http://127.0.0.1:8000",
+) -> None:
+    """Load a demo venue into an empty, migrated database and print logins, tokens and URLs."""
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from tapzone.demo import load_demo
+    from tapzone.store.uow import UnitOfWork
+
+    with console.status("loading the demo venue …"):
+        venue = _run(lambda: load_demo(UnitOfWork(make_engine(database_url))))
+    tills = Table("till id", "name", "bearer token", title="Tills")
+    for till_id, name, token in venue.tills:
+        tills.add_row(str(till_id), name, token)
+    staff = Table("login", "role", "password", title="Staff")
+    for login, role, password in venue.staff:
+        staff.add_row(login, role, password)
+    products = Table("id", "product", "price", "VAT", title="Products")
+    for product_id, name, price, vat in venue.products:
+        products.add_row(str(product_id), name, f"{price / 100:.2f} EUR", f"{vat / 100:g} %")
+    for table in (tills, staff, products):
+        console.print(table)
+    console.print(f"{len(venue.media)} wristbands in stock: {venue.media[0]} … {venue.media[-1]}")
+    console.print(f"API: {base_url}/api/v1   docs: {base_url}/docs")
+    path = Path(env_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"export TAPZONE_URL={base_url}/api/v1"]
+    lines += [f"export TILL{index}_TOKEN={token}" for index, (_, _, token) in enumerate(venue.tills, start=1)]
+    path.write_text("\n".join(lines) + "\n")
+    console.print(f"shell variables for the README walk-through: . {path}")
+
+
 @venue_app.command("create")
 def venue_create(
     name: str,
@@ -129,10 +186,12 @@ def venue_create(
 def venue_add_till(venue_id: int, name: str, database_url: DatabaseUrl = None) -> None:
     """Register a till of the venue; prints its device id."""
     from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.credentials import issue_device_token
     from tapzone.venues.setup import add_device
 
     uow = UnitOfWork(make_engine(database_url))
-    console.print(f"till {_run(lambda: add_device(uow, venue_id, name=name))} created")
+    till_id = _run(lambda: add_device(uow, venue_id, name=name))
+    console.print(f"till {till_id} created; its bearer token (shown once): {issue_device_token(uow, till_id)}")
 
 
 @venue_app.command("add-staff")
@@ -141,14 +200,27 @@ def venue_add_staff(
     name: str,
     login: str,
     role: Annotated[str, typer.Option(help="cashier, gate, manager, support or admin")] = "cashier",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="sign-in password (min. 8 characters); asked for when omitted",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Add a staff member with a role; prints the staff id."""
+    """Add a staff member with a role and a password; prints the staff id."""
     from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.credentials import set_password
     from tapzone.venues.setup import add_staff
 
     uow = UnitOfWork(make_engine(database_url))
-    console.print(f"staff {_run(lambda: add_staff(uow, venue_id, name=name, login=login, role=role))} created")
+    staff_id = _run(lambda: add_staff(uow, venue_id, name=name, login=login, role=role))
+    if password:
+        _run(lambda: set_password(uow, staff_id, password))
+    console.print(f"staff {staff_id} created")
 
 
 @venue_app.command("add-product")

@@ -12,6 +12,7 @@ class TapzoneError(Exception):
     """Base of all refusals a caller can act on."""
 
     type: str = "tapzone-error"
+    title: str = "Request refused"  # English msgid; the API translates it from the Babel catalogs
     status: int = 400
 
     def __init__(self, detail: str) -> None:
@@ -21,21 +22,25 @@ class TapzoneError(Exception):
 
 class InvalidAmount(TapzoneError):
     type = "invalid-amount"
+    title = "Invalid amount"
     status = 422
 
 
 class CurrencyMismatch(TapzoneError):
     type = "currency-mismatch"
+    title = "Wrong currency"
     status = 422
 
 
 class InvalidRequest(TapzoneError):
     type = "invalid-request"
+    title = "Invalid request"
     status = 422
 
 
 class NotFound(TapzoneError):
     type = "not-found"
+    title = "Not found"
     status = 404
 
 
@@ -43,6 +48,7 @@ class UnknownMedium(TapzoneError):
     """Read from a physical reader: the UID is not registered in this venue."""
 
     type = "unknown-medium"
+    title = "Unknown medium"
     status = 404
 
 
@@ -50,16 +56,19 @@ class UnknownOrInactiveMedium(TapzoneError):
     """Typed by hand or looked up remotely: one answer for every failure so numbers cannot be probed."""
 
     type = "unknown-or-inactive-medium"
+    title = "Unknown or inactive medium"
     status = 404
 
 
 class MediumBlocked(TapzoneError):
     type = "medium-blocked"
+    title = "Medium blocked"
     status = 409
 
 
 class MediumLost(TapzoneError):
     type = "medium-lost"
+    title = "Medium reported lost"
     status = 409
 
 
@@ -67,26 +76,31 @@ class MediumNotBound(TapzoneError):
     """The medium is registered but carries no open visit."""
 
     type = "medium-not-bound"
+    title = "Medium not in use"
     status = 409
 
 
 class MediumInUse(TapzoneError):
     type = "medium-in-use"
+    title = "Medium already in use"
     status = 409
 
 
 class CreditLimitExceeded(TapzoneError):
     type = "credit-limit-exceeded"
+    title = "Credit limit exceeded"
     status = 409
 
 
 class InsufficientBalance(TapzoneError):
     type = "insufficient-balance"
+    title = "Insufficient balance"
     status = 409
 
 
 class InsufficientTender(TapzoneError):
     type = "insufficient-tender"
+    title = "Payment does not cover the amount due"
     status = 422
 
 
@@ -94,11 +108,13 @@ class OverTender(TapzoneError):
     """A non-cash tender larger than what is due: change can only be given in cash."""
 
     type = "over-tender"
+    title = "Payment exceeds the amount due"
     status = 422
 
 
 class NothingToSettle(TapzoneError):
     type = "nothing-to-settle"
+    title = "Nothing to settle"
     status = 409
 
 
@@ -106,6 +122,7 @@ class UnpaidGoods(TapzoneError):
     """seed 001 "Obetalda varor": the tab must be paid first."""
 
     type = "unpaid-goods"
+    title = "Unpaid goods"
     status = 409
 
 
@@ -113,21 +130,25 @@ class PrepaidValueLeft(TapzoneError):
     """seed 001 "Förbetalt värde kvar": leftover prepaid value must be paid out first."""
 
     type = "prepaid-value-left"
+    title = "Prepaid value left"
     status = 409
 
 
 class WrongCreditType(TapzoneError):
     type = "wrong-credit-type"
+    title = "Not possible for this entry type"
     status = 409
 
 
 class CardDeclined(TapzoneError):
     type = "card-declined"
+    title = "Card declined"
     status = 402
 
 
 class PermissionDenied(TapzoneError):
     type = "permission-denied"
+    title = "Permission denied"
     status = 403
 
 
@@ -135,9 +156,54 @@ class IdempotencyKeyReused(TapzoneError):
     """The key was used before for a different request."""
 
     type = "idempotency-key-reused"
+    title = "Idempotency key reused"
     status = 422
 
 
 class Conflict(TapzoneError):
     type = "conflict"
+    title = "Conflict"
     status = 409
+
+
+class RequestInFlight(TapzoneError):
+    """The first request with this idempotency key is still being processed."""
+
+    type = "request-in-flight"
+    title = "Request still in progress"
+    status = 409
+
+
+class Unauthenticated(TapzoneError):
+    type = "unauthenticated"
+    title = "Authentication required"
+    status = 401
+
+
+class IdempotencyKeyMissing(TapzoneError):
+    type = "idempotency-key-required"
+    title = "Idempotency key required"
+    status = 428
+
+
+class MalformedJson(TapzoneError):
+    type = "malformed-json"
+    title = "Malformed JSON"
+    status = 400
+
+
+class UnsupportedMediaType(TapzoneError):
+    type = "unsupported-media-type"
+    title = "Unsupported media type"
+    status = 415
+
+
+def all_error_types() -> list[type[TapzoneError]]:
+    """Every concrete error class, for catalogs, docs and tests."""
+    found: list[type[TapzoneError]] = []
+    pending: list[type[TapzoneError]] = [TapzoneError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return sorted(found, key=lambda cls: cls.type)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tapzone import audit
 from tapzone.context import MediumEntry, RequestContext
 from tapzone.errors import InvalidRequest, MediumNotBound, NotFound, TapzoneError
 from tapzone.media.model import MediumState, normalise_uid, refusal_for_state, unknown_medium
@@ -26,9 +27,11 @@ class BoundCard:
     account: CardAccount
 
 
-def require_entry_permission(tx: Tx, ctx: RequestContext, entry: MediumEntry) -> None:
+def require_entry_permission(tx: Tx, ctx: RequestContext, entry: MediumEntry, uid: str) -> None:
+    """Typing a number by hand needs its own permission and is audited (seed 004: QR cards, DESIGN §5)."""
     if entry is MediumEntry.TYPED:
         authorise(tx, ctx, Permission.MEDIUM_MANUAL_ENTRY)
+        audit.record(tx, ctx, "medium.manual_entry", f"medium:{uid}", {})
 
 
 def find_medium(tx: Tx, venue_id: int, uid: str) -> sa.Row[Any] | None:
@@ -38,7 +41,7 @@ def find_medium(tx: Tx, venue_id: int, uid: str) -> sa.Row[Any] | None:
 
 
 def usable_medium(tx: Tx, ctx: RequestContext, uid: str, entry: MediumEntry) -> sa.Row[Any]:
-    require_entry_permission(tx, ctx, entry)
+    require_entry_permission(tx, ctx, entry, uid)
     row = find_medium(tx, ctx.venue_id, uid)
     if row is None:
         raise unknown_medium(entry)

@@ -1,27 +1,63 @@
 """Use-case level idempotency (DESIGN §4).
 
 The key is stored per device with the request fingerprint and the response, in the same transaction as the
-work. A replay returns the stored response; the same key with another request is refused. A concurrent
-duplicate blocks on the unique key until the first commits, then reads its response.
+work. A replay returns the stored response; the same key with another request is refused.
+
+A duplicate that arrives while the first is still running either waits for it and then replays its response
+(`InFlightPolicy.WAIT`, for callers inside the process) or is refused with `request-in-flight`
+(`InFlightPolicy.REFUSE`, the HTTP API: the till retries). Within one process a registry of running keys
+detects twins; across processes PostgreSQL's transaction-scoped advisory lock does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 
 from tapzone.context import RequestContext
-from tapzone.errors import Conflict, IdempotencyKeyReused, InvalidRequest
+from tapzone.errors import Conflict, IdempotencyKeyReused, InvalidRequest, RequestInFlight
 from tapzone.store.tables import idempotency_keys
-from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.store.uow import InFlightPolicy, Tx, UnitOfWork
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
 MAX_KEY_LENGTH = 128
+
+
+_running: dict[tuple[str, int, int, str], threading.Event] = {}
+_running_guard = threading.Lock()
+
+
+@contextmanager
+def _claim(slot: tuple[str, int, int, str], policy: InFlightPolicy) -> Iterator[None]:
+    """Mark a key as running in this process; a twin waits for it or is refused."""
+    while True:
+        with _running_guard:
+            twin = _running.get(slot)
+            if twin is None:
+                mine = threading.Event()
+                _running[slot] = mine
+                break
+        if policy is InFlightPolicy.REFUSE:
+            raise RequestInFlight("a request with this idempotency key is still being processed")
+        twin.wait()
+    try:
+        yield
+    finally:
+        with _running_guard:
+            del _running[slot]
+        mine.set()
+
+
+def _advisory_key(ctx: RequestContext) -> int:
+    digest = hashlib.sha256(f"{ctx.venue_id}:{ctx.device_id}:{ctx.idempotency_key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def fingerprint_of(operation: str, payload: Mapping[str, Any]) -> str:
@@ -37,15 +73,39 @@ def run_idempotent(
     handler: Callable[[Tx], ResultT],
     result_type: type[ResultT],
 ) -> ResultT:
-    """Run `handler` in one transaction at most once per (venue, device, key)."""
+    """Run `handler` in one transaction at most once per (venue, device, key); twins follow the unit of
+    work's in-flight policy."""
+    in_flight = uow.in_flight_policy
     key = ctx.idempotency_key
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_LENGTH} characters")
     fingerprint = fingerprint_of(operation, payload)
+    slot = (str(uow.engine.url), ctx.venue_id, ctx.device_id, key)
+    with _claim(slot, in_flight):
+        return _run_once(uow, ctx, operation, fingerprint, handler, result_type, in_flight)
+
+
+def _run_once(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    operation: str,
+    fingerprint: str,
+    handler: Callable[[Tx], ResultT],
+    result_type: type[ResultT],
+    in_flight: InFlightPolicy,
+) -> ResultT:
+    key = ctx.idempotency_key
     # Two rounds: the second one only runs when a concurrent twin inserted the key first and committed.
     for attempt in range(2):
         try:
             with uow.transaction() as tx:
+                if in_flight is InFlightPolicy.REFUSE and tx.is_postgres:
+                    # Another API process may be running the same key: refuse rather than queue behind it.
+                    got_it = tx.conn.execute(
+                        sa.select(sa.func.pg_try_advisory_xact_lock(_advisory_key(ctx)))
+                    ).scalar_one()
+                    if not got_it:
+                        raise RequestInFlight("a request with this idempotency key is still being processed")
                 stored = _stored(tx, ctx)
                 if stored is not None:
                     return _replay(stored, fingerprint, result_type)

@@ -333,3 +333,29 @@ audit_log = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.UniqueConstraint("device_id", "seq"),
 )
+
+# Per-device bearer tokens; only a SHA-256 of the token is stored, the token itself is shown once.
+device_tokens = sa.Table(
+    "device_tokens",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+# A staff member signed in on one till; the session token is only valid together with that till's token.
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("staff_id", ID, sa.ForeignKey("staff.id"), nullable=False, index=True),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+)

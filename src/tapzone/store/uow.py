@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,12 +59,22 @@ class Tx:
         self.conn.execute(statement.on_conflict_do_nothing(index_elements=conflict_columns))
 
 
+class InFlightPolicy(StrEnum):
+    """What a request does when its idempotency twin is still running."""
+
+    WAIT = "wait"  # wait for the twin, then replay its response (in-process callers, tests, CLI)
+    REFUSE = "refuse"  # answer 409 request-in-flight at once (the HTTP API; the till retries)
+
+
 class UnitOfWork:
     """Hands out transactions on one engine; use cases own them (`with uow.transaction() as tx:`)."""
 
-    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock | None = None, in_flight_policy: InFlightPolicy = InFlightPolicy.WAIT
+    ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        self.in_flight_policy = in_flight_policy
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -1,0 +1,60 @@
+"""The one place that builds the web application (a factory, no import-time globals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from tapzone import __version__
+from tapzone.api.auth import Authenticator
+from tapzone.api.deps import Services
+from tapzone.api.problems import PROBLEM_BASE, install_problem_handlers, problem_catalogue
+from tapzone.api.routers import catalog, media, money, sessions, tabs, visits
+from tapzone.clock import Clock
+from tapzone.errors import NotFound
+from tapzone.store.db import make_engine
+from tapzone.store.uow import InFlightPolicy, UnitOfWork
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(database_url: str | None = None, clock: Clock | None = None) -> FastAPI:
+    engine = make_engine(database_url)
+    uow = UnitOfWork(engine, clock=clock, in_flight_policy=InFlightPolicy.REFUSE)
+    app = FastAPI(
+        title="tapzone",
+        version=__version__,
+        summary="Cards and wristbands for leisure venues: tabs, prepaid value, settlement, exact ledger.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = Services(uow=uow, auth=Authenticator(uow))
+    install_problem_handlers(app)
+    for module in (sessions, visits, tabs, money, media, catalog):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": __version__}
+
+    @app.get(PROBLEM_BASE.rstrip("/"), tags=["meta"])
+    def problems() -> list[dict[str, Any]]:
+        """Every problem `type` the API answers with."""
+        return problem_catalogue()
+
+    @app.get(PROBLEM_BASE + "{slug}", tags=["meta"])
+    def problem(slug: str, request: Request) -> dict[str, Any]:
+        for entry in problem_catalogue():
+            if entry["type"] == PROBLEM_BASE + slug:
+                return entry
+        raise NotFound(f"no problem type {slug!r}")
+
+    @app.on_event("shutdown")
+    def _dispose() -> None:
+        engine.dispose()
+
+    return app

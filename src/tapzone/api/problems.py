@@ -1,0 +1,85 @@
+"""RFC 9457 problem+json responses with a stable `type` per failure and a title from the Babel catalogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tapzone.errors import InvalidAmount, InvalidRequest, MalformedJson, NotFound, TapzoneError, all_error_types
+from tapzone.i18n import choose_language, gettext
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+_AMOUNT_FIELDS = ("amount_minor",)
+
+
+def problem_type(error_type: str) -> str:
+    return PROBLEM_BASE + error_type
+
+
+def request_language(request: Request) -> str:
+    venue_language = getattr(request.state, "venue_language", "en")
+    return choose_language(request.headers.get("accept-language"), venue_language)
+
+
+def problem_response(request: Request, error: TapzoneError, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(error.type),
+        "title": gettext(error.title, request_language(request)),
+        "status": error.status,
+        "detail": error.detail,
+        "instance": request.url.path,
+    }
+    if extra:
+        body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in exc.errors()
+    ]
+    if any(error["type"] == "json_invalid" for error in errors):
+        return problem_response(request, MalformedJson("the request body is not valid JSON"), {"errors": errors})
+    # Amount fields get their own problem type so a till can tell a bad amount from other bad input.
+    if any(error["loc"] and error["loc"][-1] in _AMOUNT_FIELDS for error in errors):
+        error: TapzoneError = InvalidAmount("amounts are positive JSON integers of minor units")
+    else:
+        error = InvalidRequest("the request does not match the expected shape")
+    return problem_response(request, error, {"errors": errors})
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TapzoneError)
+    async def _tapzone_error(request: Request, exc: TapzoneError) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_problem(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return problem_response(request, NotFound("no such resource"))
+        generic = TapzoneError(str(exc.detail))
+        generic.status = exc.status_code
+        return problem_response(request, generic)
+
+
+def problem_catalogue() -> list[dict[str, Any]]:
+    """Every problem type with its status and English title, for the `/problems` pages and docs."""
+    return [
+        {"type": problem_type(cls.type), "status": cls.status, "title": cls.title, "about": (cls.__doc__ or "").strip()}
+        for cls in all_error_types()
+    ]
