@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,7 +24,13 @@ API_PREFIX = "/api/v1"
 def create_app(database_url: str | None = None, clock: Clock | None = None) -> FastAPI:
     engine = make_engine(database_url)
     uow = UnitOfWork(engine, clock=clock, in_flight_policy=InFlightPolicy.REFUSE)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="tapzone",
         version=__version__,
         summary="Cards and wristbands for leisure venues: tabs, prepaid value, settlement, exact ledger.",
@@ -52,9 +60,5 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
             if entry["type"] == PROBLEM_BASE + slug:
                 return entry
         raise NotFound(f"no problem type {slug!r}")
-
-    @app.on_event("shutdown")
-    def _dispose() -> None:
-        engine.dispose()
 
     return app
