@@ -24,6 +24,7 @@ API_PREFIX = "/api/v1"
 def create_app(database_url: str | None = None, clock: Clock | None = None) -> FastAPI:
     engine = make_engine(database_url)
     uow = UnitOfWork(engine, clock=clock, in_flight_policy=InFlightPolicy.REFUSE)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield

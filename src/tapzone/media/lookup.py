@@ -60,25 +60,40 @@ def bound_card(
 ) -> BoundCard:
     """The medium's open visit and the card account to use (the active one unless another is named),
     locked for the rest of the transaction."""
-    medium = usable_medium(tx, ctx, uid, entry)
-    visit = tx.conn.execute(
-        sa.select(visits.c.id, visits.c.customer_id).where(
-            visits.c.medium_id == medium.id, visits.c.closed_at.is_(None)
+    require_entry_permission(tx, ctx, entry, uid)
+    # One round trip for medium, open visit and the chosen card account: this runs on every till action.
+    account_match = sa.and_(
+        card_accounts.c.visit_id == visits.c.id,
+        card_accounts.c.closed_at.is_(None),
+        card_accounts.c.is_active.is_(True) if card_account_id is None else card_accounts.c.id == card_account_id,
+    )
+    row = tx.conn.execute(
+        sa.select(
+            media.c.id,
+            media.c.uid,
+            media.c.state,
+            visits.c.id.label("visit_id"),
+            visits.c.customer_id,
+            card_accounts.c.id.label("account_id"),
         )
+        .select_from(
+            media.outerjoin(visits, sa.and_(visits.c.medium_id == media.c.id, visits.c.closed_at.is_(None))).outerjoin(
+                card_accounts, account_match
+            )
+        )
+        .where(media.c.venue_id == ctx.venue_id, media.c.uid == normalise_uid(uid))
     ).first()
-    if visit is None:
+    if row is None:
+        raise unknown_medium(entry)
+    refusal = refusal_for_state(MediumState(row.state), entry)
+    if refusal is not None:
+        raise refusal
+    if row.visit_id is None:
         error: TapzoneError = (
             unknown_medium(entry) if entry is MediumEntry.TYPED else MediumNotBound("this medium has no open visit")
         )
         raise error
-    query = sa.select(card_accounts.c.id).where(
-        card_accounts.c.visit_id == visit.id, card_accounts.c.closed_at.is_(None)
-    )
-    if card_account_id is None:
-        query = query.where(card_accounts.c.is_active.is_(True))
-    else:
-        query = query.where(card_accounts.c.id == card_account_id)
-    account_id = tx.conn.execute(query).scalar_one_or_none()
+    account_id = row.account_id
     if account_id is None:
         if card_account_id is not None:
             raise NotFound("this card account is not open on the medium")
@@ -87,9 +102,5 @@ def bound_card(
     if account.closed:  # closed by a till that committed while we waited for the lock
         raise MediumNotBound("this card account was closed meanwhile")
     return BoundCard(
-        medium_id=medium.id,
-        medium_uid=medium.uid,
-        visit_id=visit.id,
-        customer_id=visit.customer_id,
-        account=account,
+        medium_id=row.id, medium_uid=row.uid, visit_id=row.visit_id, customer_id=row.customer_id, account=account
     )

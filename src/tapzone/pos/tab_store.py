@@ -67,10 +67,11 @@ def line_view(row: sa.Row[Any]) -> TabLineView:
     )
 
 
-def tab_view(tx: Tx, card: BoundCard) -> TabView:
+def tab_view(tx: Tx, card: BoundCard, power: SpendingPower | None = None, tab_id: int | None = None) -> TabView:
+    """The till's view of a tab; a use case that already knows the spending power and tab passes them in."""
     account = card.account
-    power = spending_power(tx, card)
-    tab_id = open_tab_id(tx, account.id)
+    power = power or spending_power(tx, card)
+    tab_id = tab_id or open_tab_id(tx, account.id)
     lines = open_lines(tx, tab_id) if tab_id is not None else []
     return TabView(
         medium_uid=card.medium_uid,

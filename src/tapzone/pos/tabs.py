@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,7 +62,8 @@ def save_items(
         total = sum(amounts)
         if total > MAX_AMOUNT_MINOR:
             raise InvalidAmount(f"the items total {total} exceeds the maximum of {MAX_AMOUNT_MINOR}")
-        available = spending_power(tx, card).available_minor
+        power = spending_power(tx, card)
+        available = power.available_minor
         if total > available:
             if account.credit_type is CreditType.CREDIT:
                 raise CreditLimitExceeded(f"{total} exceeds the credit still available ({available})")
@@ -97,7 +99,8 @@ def save_items(
                     amount=amount,
                     tab_line_id=line_id,
                 )
-        return tab_view(tx, card)
+        after = dataclasses.replace(power, open_tab_minor=power.open_tab_minor + total)
+        return tab_view(tx, card, after, tab_id)
 
     return run_idempotent(uow, ctx, "save_items", payload, handler, TabView)
 

@@ -94,45 +94,38 @@ def _run_once(
     result_type: type[ResultT],
     in_flight: InFlightPolicy,
 ) -> ResultT:
-    key = ctx.idempotency_key
-    # Two rounds: the second one only runs when a concurrent twin inserted the key first and committed.
-    for attempt in range(2):
-        try:
-            with uow.transaction() as tx:
-                if in_flight is InFlightPolicy.REFUSE and tx.is_postgres:
-                    # Another API process may be running the same key: refuse rather than queue behind it.
-                    got_it = tx.conn.execute(
-                        sa.select(sa.func.pg_try_advisory_xact_lock(_advisory_key(ctx)))
-                    ).scalar_one()
-                    if not got_it:
-                        raise RequestInFlight("a request with this idempotency key is still being processed")
-                stored = _stored(tx, ctx)
-                if stored is not None:
-                    return _replay(stored, fingerprint, result_type)
-                row_id = tx.conn.execute(
-                    idempotency_keys.insert()
-                    .values(
-                        venue_id=ctx.venue_id,
-                        device_id=ctx.device_id,
-                        key=key,
-                        operation=operation,
-                        fingerprint=fingerprint,
-                        created_at=tx.now,
-                    )
-                    .returning(idempotency_keys.c.id)
-                ).scalar_one()
-                result = handler(tx)
-                tx.conn.execute(
-                    idempotency_keys.update()
-                    .where(idempotency_keys.c.id == row_id)
-                    .values(response=result.model_dump_json())
-                )
-                return result
-        except sa.exc.IntegrityError as error:
-            if attempt == 0 and _is_key_collision(error):
-                continue
-            raise
-    raise AssertionError("unreachable: the second round either replays or raises")
+    with uow.transaction() as tx:
+        if in_flight is InFlightPolicy.REFUSE and tx.is_postgres:
+            # Another API process may be running the same key: refuse rather than queue behind it.
+            got_it = tx.conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(_advisory_key(ctx)))).scalar_one()
+            if not got_it:
+                raise RequestInFlight("a request with this idempotency key is still being processed")
+        # Claim the key first. A twin that committed it already makes this a no-op (and on PostgreSQL a twin
+        # still running makes it wait for that twin's commit), after which its stored response is replayed.
+        claim = (
+            tx.insert_for(idempotency_keys)
+            .values(
+                venue_id=ctx.venue_id,
+                device_id=ctx.device_id,
+                key=ctx.idempotency_key,
+                operation=operation,
+                fingerprint=fingerprint,
+                created_at=tx.now,
+            )
+            .on_conflict_do_nothing(index_elements=["venue_id", "device_id", "key"])
+            .returning(idempotency_keys.c.id)
+        )
+        row_id = tx.conn.execute(claim).scalar_one_or_none()
+        if row_id is None:
+            stored = _stored(tx, ctx)
+            if stored is None:  # the twin rolled back between our claim and this read
+                raise RequestInFlight("a request with this idempotency key did not finish; retry")
+            return _replay(stored, fingerprint, result_type)
+        result = handler(tx)
+        tx.conn.execute(
+            idempotency_keys.update().where(idempotency_keys.c.id == row_id).values(response=result.model_dump_json())
+        )
+        return result
 
 
 def _stored(tx: Tx, ctx: RequestContext) -> tuple[str, str | None] | None:
@@ -153,8 +146,3 @@ def _replay(stored: tuple[str, str | None], fingerprint: str, result_type: type[
     if response is None:  # only possible if a crashed writer left a row behind, which a rollback prevents
         raise Conflict("the first request with this key did not finish")
     return result_type.model_validate_json(response)
-
-
-def _is_key_collision(error: sa.exc.IntegrityError) -> bool:
-    text = str(error.orig)
-    return "idempotency_keys" in text

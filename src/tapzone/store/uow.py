@@ -40,6 +40,10 @@ class Tx:
             query = query.with_for_update()
         return list(self.conn.execute(query))
 
+    def insert_for(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which knows ON CONFLICT."""
+        return (postgresql.insert if self.is_postgres else sqlite.insert)(table)
+
     def upsert_add(self, table: sa.Table, keys: dict[str, Any], column: str, delta: int) -> None:
         """Insert a counter row or add `delta` to it, atomically."""
         values = {**keys, column: delta}

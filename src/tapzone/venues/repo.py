@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from tapzone.context import RequestContext
@@ -16,6 +18,51 @@ def load_venue(tx: Tx, venue_id: int) -> Venue:
     row = tx.conn.execute(sa.select(venues).where(venues.c.id == venue_id)).first()
     if row is None:
         raise NotFound(f"venue {venue_id} does not exist")
+    return _venue_from_row(row)
+
+
+def authorise(tx: Tx, ctx: RequestContext, permission: Permission) -> Venue:
+    """Load the venue and check that the device belongs to it and the operator may do `permission`.
+
+    One round trip: this runs at the start of every use case.
+    """
+    operator = staff.alias("operator")
+    row = tx.conn.execute(
+        sa.select(
+            venues,
+            devices.c.id.label("device_found"),
+            operator.c.id.label("operator_found"),
+            role_permissions.c.permission.label("allowed"),
+        )
+        .select_from(
+            venues.outerjoin(devices, sa.and_(devices.c.id == ctx.device_id, devices.c.venue_id == venues.c.id))
+            .outerjoin(
+                operator,
+                sa.and_(
+                    operator.c.id == ctx.operator_id, operator.c.venue_id == venues.c.id, operator.c.active.is_(True)
+                ),
+            )
+            .outerjoin(
+                role_permissions,
+                sa.and_(
+                    role_permissions.c.role_id == operator.c.role_id, role_permissions.c.permission == permission.value
+                ),
+            )
+        )
+        .where(venues.c.id == ctx.venue_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"venue {ctx.venue_id} does not exist")
+    if row.device_found is None:
+        raise PermissionDenied("this device is not registered for the venue")
+    if ctx.operator_id is None:
+        raise PermissionDenied(f"{permission.value} needs a signed-in staff member")
+    if row.allowed is None:
+        raise PermissionDenied(f"this staff member lacks the permission {permission.value}")
+    return _venue_from_row(row)
+
+
+def _venue_from_row(row: sa.Row[Any]) -> Venue:
     return Venue(
         id=row.id,
         name=row.name,
@@ -25,28 +72,3 @@ def load_venue(tx: Tx, venue_id: int) -> Venue:
         fiscal_profile=FiscalProfile(row.fiscal_profile),
         advance_vat_rate_bp=row.advance_vat_rate_bp,
     )
-
-
-def authorise(tx: Tx, ctx: RequestContext, permission: Permission) -> Venue:
-    """Load the venue and check that the device belongs to it and the operator may do `permission`."""
-    venue = load_venue(tx, ctx.venue_id)
-    device_venue = tx.conn.execute(
-        sa.select(devices.c.venue_id).where(devices.c.id == ctx.device_id)
-    ).scalar_one_or_none()
-    if device_venue != ctx.venue_id:
-        raise PermissionDenied("this device is not registered for the venue")
-    if ctx.operator_id is None:
-        raise PermissionDenied(f"{permission.value} needs a signed-in staff member")
-    allowed = tx.conn.execute(
-        sa.select(sa.literal(1))
-        .select_from(staff.join(role_permissions, role_permissions.c.role_id == staff.c.role_id))
-        .where(
-            staff.c.id == ctx.operator_id,
-            staff.c.venue_id == ctx.venue_id,
-            staff.c.active.is_(True),
-            role_permissions.c.permission == permission.value,
-        )
-    ).first()
-    if allowed is None:
-        raise PermissionDenied(f"this staff member lacks the permission {permission.value}")
-    return venue
