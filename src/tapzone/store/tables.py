@@ -42,6 +42,8 @@ venues = sa.Table(
     sa.Column("fiscal_profile", sa.String(16), nullable=False),
     sa.Column("advance_vat_rate_bp", sa.Integer, nullable=True),
     _created(),
+    # DESIGN §7: unbind the medium automatically when it leaves the paid zone (seed 000), on by default.
+    sa.Column("auto_unbind", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 devices = sa.Table(
@@ -117,6 +119,13 @@ visits = sa.Table(
     sa.Column("opened_at", UTCDateTime(), nullable=False),
     sa.Column("closed_at", UTCDateTime(), nullable=True),
     sa.Column("opened_by_device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("zone_id", ID, sa.ForeignKey("zones.id"), nullable=True),
+    sa.Column("entry_product_id", ID, sa.ForeignKey("products.id"), nullable=True),
+    sa.Column("party_id", ID, sa.ForeignKey("parties.id"), nullable=True, index=True),
+    sa.Column("is_main", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("inside", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("entered_at", UTCDateTime(), nullable=True),
+    sa.Column("exited_at", UTCDateTime(), nullable=True),
     # A medium is bound to at most one open visit: the database refuses a second binding.
     sa.Index(
         "uq_visits_open_medium",
@@ -358,4 +367,74 @@ staff_sessions = sa.Table(
     _created(),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("ended_at", UTCDateTime(), nullable=True),
+)
+
+zones = sa.Table(
+    "zones",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("service_type", sa.String(16), nullable=False),
+    _created(),
+    sa.UniqueConstraint("venue_id", "name"),
+)
+
+# A gate is a device (turnstile, validator, collector, mobile operator) guarding one zone in a direction.
+gates = sa.Table(
+    "gates",
+    metadata,
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), primary_key=True),
+    _venue(),
+    sa.Column("zone_id", ID, sa.ForeignKey("zones.id"), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("open_ms", sa.Integer, nullable=False),
+)
+
+# What an entry product (a product sold at the entrance) grants: seed 001 "Entré" tab.
+entry_products = sa.Table(
+    "entry_products",
+    metadata,
+    sa.Column("product_id", ID, sa.ForeignKey("products.id"), primary_key=True),
+    _venue(),
+    sa.Column("zone_id", ID, sa.ForeignKey("zones.id"), nullable=False),
+    sa.Column("credit_type", sa.String(16), nullable=False),
+    sa.Column("credit_limit_minor", Amount, nullable=False, server_default="0"),
+    sa.Column("included_minutes", sa.Integer, nullable=True),
+    sa.Column("deposit_minor", Amount, nullable=False, server_default="0"),
+    sa.Column("anti_passback", sa.String(16), nullable=False),
+    sa.Column("companions", sa.Integer, nullable=False, server_default="0"),
+    sa.CheckConstraint("companions >= 0 AND companions <= 20", name="companions_range"),
+)
+
+# A party: a main medium and its companions sold together on one family or group ticket.
+parties = sa.Table(
+    "parties",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("anti_passback", sa.String(16), nullable=False),
+    _created(),
+)
+
+# Every tap at a gate, allowed or not; (gate, tap id) is unique so a redelivered tap gets the stored answer.
+access_events = sa.Table(
+    "access_events",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("gate_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("tap_id", sa.String(64), nullable=False),
+    sa.Column("medium_uid", sa.String(64), nullable=False),
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), nullable=True),
+    sa.Column("visit_id", ID, sa.ForeignKey("visits.id"), nullable=True),
+    sa.Column("passage", sa.String(8), nullable=True),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("tab_ids", sa.String(200), nullable=False, server_default=""),
+    sa.Column("open_ms", sa.Integer, nullable=False),
+    sa.Column("unbound", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("gate_id", "tap_id"),
+    sa.Index("ix_access_events_venue_recorded", "venue_id", "recorded_at"),
 )

@@ -18,6 +18,13 @@ class FiscalProfile(StrEnum):
 
 class DeviceKind(StrEnum):
     TILL = "till"
+    TURNSTILE = "turnstile"  # opens for a valid tap; the visitor keeps the medium
+    VALIDATOR = "validator"  # a reader on a free passage; the visitor keeps the medium
+    COLLECTOR = "collector"  # an exit turnstile that swallows the wristband (seed 000 automatic withdrawal)
+    MOBILE = "mobile"  # a phone acting as a validator (seed 000 "Мобильный оператор")
+
+
+GATE_KINDS = frozenset({DeviceKind.TURNSTILE, DeviceKind.VALIDATOR, DeviceKind.COLLECTOR, DeviceKind.MOBILE})
 
 
 SUPPORTED_LANGUAGES = frozenset({"en", "de", "sv", "ru"})
