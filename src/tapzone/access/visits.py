@@ -5,6 +5,7 @@ The tab belongs to the visit's card account, so a medium reused by the next visi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,21 +53,24 @@ def _check_terms(credit_type: CreditType, credit_limit: Money | None, initial_lo
         raise InvalidRequest("only prepaid card accounts can be loaded (seed 001: 'Ingen' cannot be loaded)")
 
 
-def _open_card_account(
+def credit_limit_minor(venue: Venue, credit_limit: Money | None) -> int:
+    if credit_limit is None:
+        return 0
+    if credit_limit.currency != venue.currency:
+        raise CurrencyMismatch(f"credit limit is in {credit_limit.currency}, the venue uses {venue.currency}")
+    return check_non_negative_amount(credit_limit.minor, "credit limit")
+
+
+def open_card_account(
     tx: Tx,
     venue: Venue,
     *,
     visit_id: int,
     medium_id: int,
     credit_type: CreditType,
-    credit_limit: Money | None,
+    limit_minor: int,
     is_active: bool,
 ) -> int:
-    limit_minor = 0
-    if credit_limit is not None:
-        if credit_limit.currency != venue.currency:
-            raise CurrencyMismatch(f"credit limit is in {credit_limit.currency}, the venue uses {venue.currency}")
-        limit_minor = check_non_negative_amount(credit_limit.minor, "credit limit")
     account_id: int = tx.conn.execute(
         card_accounts.insert()
         .values(
@@ -85,6 +89,67 @@ def _open_card_account(
         card_balances.insert().values(card_account_id=account_id, unit=venue.currency, venue_id=venue.id, balance=0)
     )
     return account_id
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    visit_id: int
+    card_account_id: int
+    medium_id: int
+    medium_uid: str
+    medium_kind: str
+
+
+def bind_medium(
+    tx: Tx,
+    ctx: RequestContext,
+    venue: Venue,
+    *,
+    uid: str,
+    kind: MediumKind,
+    credit_type: CreditType,
+    limit_minor: int,
+    customer_id: int | None,
+    **visit_columns: object,
+) -> Binding:
+    """Bind one medium to a new visit with its first, active card account. Refuses a medium that is
+    blocked, lost or still bound; `visit_columns` carry the paid-zone details of an entry sale."""
+    if customer_id is not None and (
+        tx.conn.execute(
+            sa.select(customers.c.id).where(customers.c.id == customer_id, customers.c.venue_id == venue.id)
+        ).first()
+        is None
+    ):
+        raise NotFound(f"customer {customer_id} does not exist in this venue")
+    medium = _medium_for_issue(tx, ctx, uid, kind)
+    open_visit = tx.conn.execute(
+        sa.select(visits.c.id).where(visits.c.medium_id == medium.id, visits.c.closed_at.is_(None))
+    ).first()
+    if open_visit is not None:
+        raise MediumInUse(f"medium {medium.uid} is already bound to an open visit")
+    visit_id: int = tx.conn.execute(
+        visits.insert()
+        .values(
+            venue_id=venue.id,
+            medium_id=medium.id,
+            customer_id=customer_id,
+            opened_at=tx.now,
+            opened_by_device_id=ctx.device_id,
+            **visit_columns,
+        )
+        .returning(visits.c.id)
+    ).scalar_one()
+    tx.conn.execute(media.update().where(media.c.id == medium.id).values(state=MediumState.ACTIVE.value))
+    account_id = open_card_account(
+        tx,
+        venue,
+        visit_id=visit_id,
+        medium_id=medium.id,
+        credit_type=credit_type,
+        limit_minor=limit_minor,
+        is_active=True,
+    )
+    return Binding(visit_id, account_id, medium.id, medium.uid, medium.kind)
 
 
 def _medium_for_issue(tx: Tx, ctx: RequestContext, uid: str, kind: MediumKind) -> sa.Row[Any]:
@@ -148,50 +213,24 @@ def issue_medium(
         if initial_load is not None:
             authorise(tx, ctx, Permission.TOPUP)
             load_minor = minor_in(initial_load, venue.currency, "initial load")
-        if (
-            customer_id is not None
-            and tx.conn.execute(
-                sa.select(customers.c.id).where(customers.c.id == customer_id, customers.c.venue_id == venue.id)
-            ).first()
-            is None
-        ):
-            raise NotFound(f"customer {customer_id} does not exist in this venue")
-        medium = _medium_for_issue(tx, ctx, medium_uid, medium_kind)
-        if (
-            tx.conn.execute(
-                sa.select(visits.c.id).where(visits.c.medium_id == medium.id, visits.c.closed_at.is_(None))
-            ).first()
-            is not None
-        ):
-            raise MediumInUse("this medium is already bound to an open visit")
-        visit_id: int = tx.conn.execute(
-            visits.insert()
-            .values(
-                venue_id=venue.id,
-                medium_id=medium.id,
-                customer_id=customer_id,
-                opened_at=tx.now,
-                opened_by_device_id=ctx.device_id,
-            )
-            .returning(visits.c.id)
-        ).scalar_one()
-        tx.conn.execute(media.update().where(media.c.id == medium.id).values(state=MediumState.ACTIVE.value))
-        account_id = _open_card_account(
+        binding = bind_medium(
             tx,
+            ctx,
             venue,
-            visit_id=visit_id,
-            medium_id=medium.id,
+            uid=medium_uid,
+            kind=medium_kind,
             credit_type=credit_type,
-            credit_limit=credit_limit,
-            is_active=True,
+            limit_minor=credit_limit_minor(venue, credit_limit),
+            customer_id=customer_id,
         )
+        account_id = binding.card_account_id
         entry_id = None
         if load_minor:
             entry_id = book_topup(tx, ctx, venue, account_id, load_minor, tender, card_provider)
         return VisitView(
-            visit_id=visit_id,
-            medium_uid=medium.uid,
-            medium_kind=medium.kind,
+            visit_id=binding.visit_id,
+            medium_uid=binding.medium_uid,
+            medium_kind=binding.medium_kind,
             card_account_id=account_id,
             credit_type=credit_type.value,
             currency=venue.currency,
@@ -253,13 +292,13 @@ def add_card_account(
         lock_card_accounts(tx, [account.id for account in existing])
         if make_active:
             tx.conn.execute(card_accounts.update().where(card_accounts.c.visit_id == visit_id).values(is_active=False))
-        account_id = _open_card_account(
+        account_id = open_card_account(
             tx,
             venue,
             visit_id=visit_id,
             medium_id=medium.id,
             credit_type=credit_type,
-            credit_limit=credit_limit,
+            limit_minor=credit_limit_minor(venue, credit_limit),
             is_active=make_active,
         )
         if load_minor:

@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     VAT_PAYABLE = "vat-payable"
     ADVANCE_VAT = "advance-vat"
     CUSTOMER_RECEIVABLE = "customer-receivable"
+    DEPOSITS_HELD = "deposits-held"
     CORRECTION = "correction"
 
 
@@ -49,6 +50,7 @@ _KIND_OF: dict[Purpose, AccountKind] = {
     Purpose.VAT_PAYABLE: AccountKind.LIABILITY,
     Purpose.ADVANCE_VAT: AccountKind.ASSET,
     Purpose.CUSTOMER_RECEIVABLE: AccountKind.RECEIVABLE,
+    Purpose.DEPOSITS_HELD: AccountKind.LIABILITY,
     Purpose.CORRECTION: AccountKind.EQUITY,
 }
 
@@ -118,6 +120,11 @@ def revenue(currency: str, vat_rate_bp: int) -> AccountRef:
 
 def vat_payable(currency: str, vat_rate_bp: int) -> AccountRef:
     return AccountRef(Purpose.VAT_PAYABLE, currency, qualifier=f"vat{vat_rate_bp}")
+
+
+def deposits_held(currency: str) -> AccountRef:
+    """Wristband deposits owed back to visitors on physical return (DESIGN §7)."""
+    return AccountRef(Purpose.DEPOSITS_HELD, currency)
 
 
 def advance_vat(currency: str) -> AccountRef:

@@ -82,3 +82,39 @@ def plan_tenders(due_minor: int, tenders: list[Tender], prepaid_available_minor:
         prepaid_minor=prepaid,
         card_by_provider=card_by_provider,
     )
+
+
+def allocate(plan: TenderPlan, amounts: list[int]) -> list[TenderPlan]:
+    """Split one payment over several journal entries (e.g. entry price, deposit, prepaid load).
+
+    Card money is used first, then cash; each part gets tenders that sum exactly to its amount. The change
+    of the whole payment stays with the caller's plan.
+    """
+    if plan.prepaid_minor:
+        raise ValueError("prepaid value cannot be split over entries")
+    if sum(amounts) != plan.due_minor:
+        raise ValueError("the parts must add up to what was paid")
+    sources: list[tuple[str | None, int]] = [
+        (provider, amount) for provider, amount in sorted(plan.card_by_provider.items())
+    ]
+    sources.append((None, plan.cash_minor))
+    parts: list[TenderPlan] = []
+    for amount in amounts:
+        remaining, cash = amount, 0
+        cards: dict[str, int] = {}
+        while remaining:
+            provider, available = sources[0]
+            taken = min(available, remaining)
+            if provider is None:
+                cash += taken
+            else:
+                cards[provider] = cards.get(provider, 0) + taken
+            remaining -= taken
+            if taken == available:
+                sources.pop(0)
+            else:
+                sources[0] = (provider, available - taken)
+        parts.append(
+            TenderPlan(due_minor=amount, cash_minor=cash, change_minor=0, prepaid_minor=0, card_by_provider=cards)
+        )
+    return parts

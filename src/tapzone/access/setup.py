@@ -1,0 +1,120 @@
+"""Configuring the paid zone: zones, gates guarding them, and entry products (seed 001 "Entré")."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tapzone.access.model import AntiPassback, Direction, ServiceType
+from tapzone.errors import InvalidRequest, NotFound
+from tapzone.money import check_non_negative_amount
+from tapzone.plans.card_accounts import CreditType
+from tapzone.store.tables import entry_products, gates, zones
+from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.venues.model import GATE_KINDS, DeviceKind
+from tapzone.venues.setup import add_device, create_product
+
+DEFAULT_OPEN_MS = 3000
+MAX_COMPANIONS = 20
+
+
+def create_zone(uow: UnitOfWork, venue_id: int, *, name: str, service_type: ServiceType = ServiceType.PAID) -> int:
+    if not name or not name.strip():
+        raise InvalidRequest("a zone needs a name")
+    with uow.transaction() as tx:
+        zone_id: int = tx.conn.execute(
+            zones.insert()
+            .values(
+                venue_id=venue_id, name=name.strip(), service_type=ServiceType(service_type).value, created_at=tx.now
+            )
+            .returning(zones.c.id)
+        ).scalar_one()
+        return zone_id
+
+
+def _require_zone(tx: Tx, venue_id: int, zone_id: int) -> None:
+    found = tx.conn.execute(sa.select(zones.c.id).where(zones.c.id == zone_id, zones.c.venue_id == venue_id)).first()
+    if found is None:
+        raise NotFound(f"zone {zone_id} does not exist in this venue")
+
+
+def add_gate(
+    uow: UnitOfWork,
+    venue_id: int,
+    *,
+    name: str,
+    kind: DeviceKind,
+    zone_id: int,
+    direction: Direction,
+    open_ms: int = DEFAULT_OPEN_MS,
+) -> int:
+    """Register a gate device guarding `zone_id`; returns its device id (issue it a token to let it tap)."""
+    kind = DeviceKind(kind)
+    if kind not in GATE_KINDS:
+        raise InvalidRequest(f"{kind} is not a gate kind; use one of {sorted(GATE_KINDS)}")
+    if kind is DeviceKind.COLLECTOR and Direction(direction) is not Direction.OUT:
+        raise InvalidRequest("a collector takes media back, so it only guards the way out")
+    if isinstance(open_ms, bool) or not isinstance(open_ms, int) or not 100 <= open_ms <= 60_000:
+        raise InvalidRequest("open_ms must be 100..60000")
+    with uow.transaction() as tx:
+        _require_zone(tx, venue_id, zone_id)
+    device_id = add_device(uow, venue_id, name=name, kind=kind)
+    with uow.transaction() as tx:
+        tx.conn.execute(
+            gates.insert().values(
+                device_id=device_id,
+                venue_id=venue_id,
+                zone_id=zone_id,
+                direction=Direction(direction).value,
+                open_ms=open_ms,
+            )
+        )
+    return device_id
+
+
+def create_entry_product(
+    uow: UnitOfWork,
+    venue_id: int,
+    *,
+    name: str,
+    price_minor: int,
+    vat_rate_bp: int,
+    zone_id: int,
+    credit_type: CreditType,
+    credit_limit_minor: int = 0,
+    included_minutes: int | None = None,
+    deposit_minor: int = 0,
+    anti_passback: AntiPassback = AntiPassback.SEPARATE,
+    companions: int = 0,
+) -> int:
+    """An entry ticket: its price, what credit it grants, and for how many companions (family/group)."""
+    credit_type = CreditType(credit_type)
+    check_non_negative_amount(credit_limit_minor, "credit limit")
+    check_non_negative_amount(deposit_minor, "deposit")
+    if credit_type is not CreditType.CREDIT and credit_limit_minor:
+        raise InvalidRequest("only credit entries have a credit limit (seed 001)")
+    if credit_type is CreditType.CREDIT and not credit_limit_minor:
+        raise InvalidRequest("a credit entry needs a credit limit (seed 001 'Kreditgräns')")
+    if isinstance(companions, bool) or not isinstance(companions, int) or not 0 <= companions <= MAX_COMPANIONS:
+        raise InvalidRequest(f"companions must be 0..{MAX_COMPANIONS}")
+    if included_minutes is not None and (not isinstance(included_minutes, int) or included_minutes <= 0):
+        raise InvalidRequest("included minutes must be a positive number of minutes")
+    with uow.transaction() as tx:
+        _require_zone(tx, venue_id, zone_id)
+    product_id = create_product(
+        uow, venue_id, name=name, price_minor=price_minor, vat_rate_bp=vat_rate_bp, product_group="entry"
+    )
+    with uow.transaction() as tx:
+        tx.conn.execute(
+            entry_products.insert().values(
+                product_id=product_id,
+                venue_id=venue_id,
+                zone_id=zone_id,
+                credit_type=credit_type.value,
+                credit_limit_minor=credit_limit_minor,
+                included_minutes=included_minutes,
+                deposit_minor=deposit_minor,
+                anti_passback=AntiPassback(anti_passback).value,
+                companions=companions,
+            )
+        )
+    return product_id
