@@ -351,6 +351,26 @@ def set_active_card_account(
     return run_idempotent(uow, ctx, "set_active_card_account", payload, handler, CardAccountView)
 
 
+def close_visit(tx: Tx, visit_id: int, medium_id: int) -> None:
+    """Unbind: close the visit, its card accounts and empty tabs, and put the medium back into stock.
+    The caller has checked that nothing is owed."""
+    account_ids = list(
+        tx.conn.execute(sa.select(card_accounts.c.id).where(card_accounts.c.visit_id == visit_id)).scalars()
+    )
+    tx.conn.execute(
+        tabs.update()
+        .where(tabs.c.card_account_id.in_(account_ids), tabs.c.state == "open")
+        .values(state="closed", closed_at=tx.now)
+    )
+    tx.conn.execute(
+        card_accounts.update()
+        .where(card_accounts.c.id.in_(account_ids), card_accounts.c.closed_at.is_(None))
+        .values(closed_at=tx.now, is_active=False)
+    )
+    tx.conn.execute(visits.update().where(visits.c.id == visit_id).values(closed_at=tx.now, inside=False))
+    tx.conn.execute(media.update().where(media.c.id == medium_id).values(state=MediumState.RETURNED.value))
+
+
 def return_medium(
     uow: UnitOfWork, ctx: RequestContext, *, medium_uid: str, entry: MediumEntry = MediumEntry.READER
 ) -> ReturnView:
@@ -366,25 +386,14 @@ def return_medium(
         medium = usable_medium(tx, ctx, medium_uid, entry)
         (medium,) = tx.lock_rows(media, [medium.id])
         visit_id = _open_visit_id(tx, medium.id)
+        tx.lock_rows(visits, [visit_id])  # visit before card accounts, the order gates lock in too
         accounts = lock_card_accounts(tx, [account.id for account in accounts_of_visit(tx, visit_id)])
         for account in accounts:
             if open_tab_total(tx, account.id) or reserved_total(tx, account.id, venue.currency):
                 raise UnpaidGoods(f"card account {account.id} has unpaid goods on its tab")
             if card_balance(tx, account.id, venue.currency) > 0:
                 raise PrepaidValueLeft(f"card account {account.id} still holds prepaid value")
-        account_ids = [account.id for account in accounts]
-        tx.conn.execute(
-            tabs.update()
-            .where(tabs.c.card_account_id.in_(account_ids), tabs.c.state == "open")
-            .values(state="closed", closed_at=tx.now)
-        )
-        tx.conn.execute(
-            card_accounts.update()
-            .where(card_accounts.c.id.in_(account_ids), card_accounts.c.closed_at.is_(None))
-            .values(closed_at=tx.now, is_active=False)
-        )
-        tx.conn.execute(visits.update().where(visits.c.id == visit_id).values(closed_at=tx.now))
-        tx.conn.execute(media.update().where(media.c.id == medium.id).values(state=MediumState.RETURNED.value))
+        close_visit(tx, visit_id, medium.id)
         return ReturnView(visit_id=visit_id, medium_uid=medium.uid, medium_state=MediumState.RETURNED.value)
 
     return run_idempotent(uow, ctx, "return_medium", payload, handler, ReturnView)

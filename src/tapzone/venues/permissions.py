@@ -22,6 +22,7 @@ class Permission(StrEnum):
     BALANCE_CORRECT = "balance.correct"
     VENUE_CONFIGURE = "venue.configure"
     REPORT_VIEW = "report.view"
+    ACCESS_VIEW = "access.view"  # the entry view: gate events, failed exits with their tabs (seed 001)
 
 
 _CASHIER = frozenset(
@@ -34,6 +35,7 @@ _CASHIER = frozenset(
         Permission.TAB_SETTLE,
         Permission.SALE,
         Permission.PREPAID_REFUND,
+        Permission.ACCESS_VIEW,
     }
 )
 _MANAGER = _CASHIER | {
@@ -55,7 +57,7 @@ _SUPPORT = frozenset(
 
 DEFAULT_ROLES: dict[str, frozenset[Permission]] = {
     "cashier": _CASHIER,
-    "gate": frozenset({Permission.MEDIUM_BLOCK}),
+    "gate": frozenset({Permission.MEDIUM_BLOCK, Permission.ACCESS_VIEW}),
     "manager": _MANAGER,
     "support": _SUPPORT,
     "admin": frozenset(Permission),

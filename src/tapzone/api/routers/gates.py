@@ -1,0 +1,70 @@
+"""The paid zone over HTTP: entry sales at the till, taps from gates, and the entry view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field, StrictStr
+
+from tapzone.access.entry import EntrySaleView, sell_entry
+from tapzone.access.feed import MAX_EVENTS, AccessEventView, list_access_events
+from tapzone.access.gates import MAX_TAP_ID_LENGTH, TapView, tap
+from tapzone.api.deps import Uow, Who, Write
+from tapzone.api.schemas import AmountIn, Body, TenderIn, Uid
+from tapzone.errors import PermissionDenied, UnsupportedMediaType
+from tapzone.media.model import MediumKind
+from tapzone.money import Money
+from tapzone.pos.tenders import Tender
+
+router = APIRouter(tags=["paid zone"])
+
+
+class SellEntry(Body):
+    entry_product_id: int
+    medium_uid: Uid
+    companion_uids: Annotated[list[Uid], Field(max_length=20, default_factory=list)]
+    tenders: Annotated[list[TenderIn], Field(min_length=1, max_length=10)]
+    initial_load: AmountIn | None = None
+    customer_id: int | None = None
+    medium_kind: MediumKind = MediumKind.WRISTBAND
+
+
+class TapIn(Body):
+    tap_id: Annotated[StrictStr, Field(min_length=1, max_length=MAX_TAP_ID_LENGTH)]
+    medium_uid: Uid
+
+
+@router.post("/entries", status_code=201)
+def post_entry(body: SellEntry, ctx: Write, uow: Uow) -> EntrySaleView:
+    """Sell an entry product onto a medium and its companions (family/group ticket), paid in one go."""
+    return sell_entry(
+        uow,
+        ctx,
+        entry_product_id=body.entry_product_id,
+        medium_uid=body.medium_uid,
+        companion_uids=body.companion_uids,
+        tenders=[Tender(t.kind, Money(t.amount_minor, t.currency), t.provider) for t in body.tenders],
+        initial_load=body.initial_load.money() if body.initial_load else None,
+        customer_id=body.customer_id,
+        medium_kind=body.medium_kind,
+    )
+
+
+@router.post("/gates/{gate_id}/taps")
+def post_tap(gate_id: int, body: TapIn, request: Request, who: Who, uow: Uow) -> TapView:
+    """A gate read a medium: allow or deny with a reason code, a display text in the venue's language and
+    how long to open. The gate's own tap id makes a repeated tap return the stored decision."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    if who.device.device_id != gate_id:
+        raise PermissionDenied("a gate may only tap as itself")
+    return tap(uow, who.context(f"tap:{body.tap_id}"), tap_id=body.tap_id, medium_uid=body.medium_uid)
+
+
+@router.get("/access-events")
+def get_access_events(
+    who: Who, uow: Uow, denied_only: bool = False, limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50
+) -> list[AccessEventView]:
+    """The entry view: newest gate events; failed exits carry the tab ids to open at the till."""
+    return list_access_events(uow, who.context("read"), denied_only=denied_only, limit=limit)
