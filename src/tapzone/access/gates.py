@@ -217,6 +217,8 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
                     )
                 party = tx.lock_rows(visits, ids)
                 visit = next(row for row in party if row.id == current.id)
+                if visit.closed_at is not None:  # another gate let it out and unbound it while we waited
+                    visit = None
         unpaid_credit = prepaid_owed = 0
         tab_ids: list[int] = []
         if visit is not None and visit.inside:
