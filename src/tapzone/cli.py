@@ -154,6 +154,97 @@ def demo(
     console.print(f"shell variables for the README walk-through: . {path}")
 
 
+MqttHost = Annotated[str, typer.Option("--mqtt-host", help="MQTT broker address")]
+MqttPort = Annotated[int, typer.Option("--mqtt-port", help="MQTT broker TCP port")]
+TopicRoot = Annotated[str, typer.Option("--topic-root", help="first topic level: <root>/<venue>/gates/<gate>/…")]
+
+
+@app.command("gate-bridge")
+def gate_bridge(
+    venue_id: Annotated[int, typer.Option("--venue-id", help="the venue whose gates this bridge answers")],
+    mqtt_host: MqttHost = "127.0.0.1",
+    mqtt_port: MqttPort = 1883,
+    client_id: Annotated[
+        str | None,
+        typer.Option(help="MQTT client id; keep it stable so taps queued while the bridge is down are kept"),
+    ] = None,
+    topic_root: TopicRoot = "tapzone",
+    workers: Annotated[int, typer.Option(min=1, max=64, help="taps decided in parallel")] = 8,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Answer gate taps over MQTT: <root>/<venue>/gates/<gate>/tap in, …/decision out (QoS 1).
+
+    Runs until SIGINT or SIGTERM; taps under way are finished first.
+    """
+    import logging
+
+    from rich.logging import RichHandler
+
+    from tapzone.access.mqtt_bridge import GateBridge
+    from tapzone.store.uow import UnitOfWork
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)])
+    engine = make_engine(database_url)
+    bridge = GateBridge(
+        UnitOfWork(engine),
+        venue_id,
+        host=mqtt_host,
+        port=mqtt_port,
+        client_id=client_id,
+        topic_root=topic_root,
+        workers=workers,
+    )
+    try:
+        _run(bridge.run_until_signalled)
+    except ConnectionError as error:
+        err_console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
+
+
+@app.command("gate-sim")
+def gate_sim(
+    venue_id: Annotated[int, typer.Option("--venue-id", help="the venue of the gates")],
+    gate: Annotated[list[int], typer.Option("--gate", help="gate device id; repeat for more gates, in order")],
+    uid: Annotated[list[str], typer.Option("--uid", help="medium UID to tap; repeat for more media")],
+    rate: Annotated[float, typer.Option(help="taps per second")] = 5.0,
+    count: Annotated[int, typer.Option(help="taps to send in total")] = 20,
+    timeout: Annotated[float, typer.Option(help="seconds until the run stops, answered or not")] = 30.0,
+    mqtt_host: MqttHost = "127.0.0.1",
+    mqtt_port: MqttPort = 1883,
+    topic_root: TopicRoot = "tapzone",
+    allow_remote: Annotated[bool, typer.Option(help="allow a broker that is not on this machine")] = False,
+    quiet: Annotated[bool, typer.Option(help="print only the summary")] = False,
+) -> None:
+    """Simulate a turnstile: tap media at gates over MQTT, print each decision and the latencies.
+
+    Each UID passes the gates in the order given (--gate <entrance> --gate <exit>); exit 1: a tap went unanswered.
+    """
+    from tapzone.access.gate_sim import SimPlan, print_outcome, print_summary, run_sim
+
+    plan = SimPlan(
+        venue_id=venue_id,
+        gate_ids=tuple(gate),
+        uids=tuple(uid),
+        rate_per_s=rate,
+        count=count,
+        timeout_s=timeout,
+        host=mqtt_host,
+        port=mqtt_port,
+        topic_root=topic_root,
+        allow_remote=allow_remote,
+    )
+    try:
+        summary = _run(lambda: run_sim(plan, (lambda _: None) if quiet else (lambda o: print_outcome(console, o))))
+    except ConnectionError as error:
+        err_console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(code=1) from error
+    print_summary(console, summary)
+    if summary.unanswered:
+        raise typer.Exit(code=1)
+
+
 @venue_app.command("create")
 def venue_create(
     name: str,

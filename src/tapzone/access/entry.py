@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from tapzone.access.deposits import hold_deposit
 from tapzone.access.model import AntiPassback
 from tapzone.access.visits import Binding, bind_medium
 from tapzone.context import RequestContext
@@ -171,6 +172,8 @@ def sell_entry(
                     is_main=is_main,
                 )
             )
+        for binding in bindings:
+            hold_deposit(tx, binding.medium_id, product.deposit_minor)
         entry_ids = _book_parts(tx, ctx, venue, plan, product, deposit_total, load_minor, bindings[0].card_account_id)
         return EntrySaleView(
             entry_product_id=product.product_id,

@@ -12,7 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from tapzone.access.model import AntiPassback, Decision, Direction, Passage, TapFacts, decide
+from tapzone.access.deposits import refund_deposit
+from tapzone.access.model import AntiPassback, Decision, Direction, Passage, TapFacts, decide, passage_for
+from tapzone.access.overstay import charge_overstay, overstay_unpaid
 from tapzone.access.visits import close_visit
 from tapzone.context import RequestContext
 from tapzone.errors import InvalidRequest, PermissionDenied
@@ -25,6 +27,7 @@ from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import access_events, devices, gates, media, parties, venues, visits
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import DeviceKind
+from tapzone.venues.repo import load_venue
 
 MAX_TAP_ID_LENGTH = 64
 
@@ -221,7 +224,11 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
                     visit = None
         unpaid_credit = prepaid_owed = 0
         tab_ids: list[int] = []
+        overstay_minor = 0
         if visit is not None and visit.inside:
+            if passage_for(gate.direction, inside=True) is Passage.EXIT:
+                charge_overstay(tx, visit, gate.device_id)
+                overstay_minor = overstay_unpaid(tx, visit.id)
             unpaid_credit, prepaid_owed, tab_ids = _owed(tx, visit.id, None)
         facts = TapFacts(
             gate_zone_id=gate.zone_id,
@@ -231,6 +238,7 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
             inside=bool(visit is not None and visit.inside),
             unpaid_credit_minor=unpaid_credit,
             prepaid_owed_minor=prepaid_owed,
+            overstay_unpaid_minor=overstay_minor,
         )
         decision = decide(facts)
         unbound = False
@@ -244,6 +252,8 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
             else:
                 tx.conn.execute(visits.update().where(visits.c.id == visit.id).values(inside=False, exited_at=tx.now))
                 unbound = _unbind_after_exit(tx, gate, visit, party)
+                if gate.kind is DeviceKind.COLLECTOR:  # the wristband is in the collector: its deposit goes back
+                    refund_deposit(tx, keyed, load_venue(tx, gate.venue_id), visit.medium_id)
         return _record(
             tx,
             gate,

@@ -79,6 +79,7 @@ class TapFacts:
     inside: bool
     unpaid_credit_minor: int  # open lines on credit (and none-type) card accounts of the visit
     prepaid_owed_minor: int  # prepaid value left plus open lines on prepaid card accounts
+    overstay_unpaid_minor: int = 0  # open overstay lines (also counted in the two sums above)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,8 @@ def decide(facts: TapFacts) -> Decision:
         return Decision(allowed=True, reason=Reason.WELCOME, passage=passage)
     if not facts.inside:
         return _deny(Reason.NOT_INSIDE, passage)
+    if facts.overstay_unpaid_minor > 0:
+        return _deny(Reason.OVERSTAY_UNPAID, passage)
     # seed 001 names the failed exit by the entry's credit type: "Obetalda varor" for credit entries,
     # "Förbetalt värde kvar" for prepaid ones (whose goods are paid from that value at the till).
     if facts.unpaid_credit_minor > 0:
@@ -132,3 +135,17 @@ def decide(facts: TapFacts) -> Decision:
     if facts.prepaid_owed_minor > 0:
         return _deny(Reason.PREPAID_VALUE_LEFT, passage)
     return Decision(allowed=True, reason=Reason.GOODBYE, passage=passage)
+
+
+def overstay_blocks(
+    seconds_inside: int, included_minutes: int | None, block_minutes: int | None, grace_minutes: int
+) -> int:
+    """Blocks of overstay owed: nothing within the included time plus grace; past it, every started block
+    counts from the end of the included time."""
+    if included_minutes is None or not block_minutes:
+        return 0
+    over_seconds = seconds_inside - included_minutes * 60
+    if over_seconds <= grace_minutes * 60:
+        return 0
+    block_seconds = block_minutes * 60
+    return -(-over_seconds // block_seconds)

@@ -8,7 +8,7 @@ from tapzone.access.model import AntiPassback, Direction, ServiceType
 from tapzone.errors import InvalidRequest, NotFound
 from tapzone.money import check_non_negative_amount
 from tapzone.plans.card_accounts import CreditType
-from tapzone.store.tables import entry_products, gates, zones
+from tapzone.store.tables import entry_products, gates, products, zones
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import GATE_KINDS, DeviceKind
 from tapzone.venues.setup import add_device, create_product
@@ -85,6 +85,9 @@ def create_entry_product(
     deposit_minor: int = 0,
     anti_passback: AntiPassback = AntiPassback.SEPARATE,
     companions: int = 0,
+    overstay_product_id: int | None = None,
+    overstay_block_minutes: int | None = None,
+    overstay_grace_minutes: int = 0,
 ) -> int:
     """An entry ticket: its price, what credit it grants, and for how many companions (family/group)."""
     credit_type = CreditType(credit_type)
@@ -98,8 +101,21 @@ def create_entry_product(
         raise InvalidRequest(f"companions must be 0..{MAX_COMPANIONS}")
     if included_minutes is not None and (not isinstance(included_minutes, int) or included_minutes <= 0):
         raise InvalidRequest("included minutes must be a positive number of minutes")
+    if overstay_product_id is not None and (included_minutes is None or not overstay_block_minutes):
+        raise InvalidRequest("overstay needs the included minutes and a block length")
+    for value, what in ((overstay_block_minutes, "block"), (overstay_grace_minutes, "grace")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60):
+            raise InvalidRequest(f"overstay {what} must be 0..1440 minutes")
     with uow.transaction() as tx:
         _require_zone(tx, venue_id, zone_id)
+        if (
+            overstay_product_id is not None
+            and tx.conn.execute(
+                sa.select(products.c.id).where(products.c.id == overstay_product_id, products.c.venue_id == venue_id)
+            ).first()
+            is None
+        ):
+            raise NotFound(f"overstay product {overstay_product_id} does not exist in this venue")
     product_id = create_product(
         uow, venue_id, name=name, price_minor=price_minor, vat_rate_bp=vat_rate_bp, product_group="entry"
     )
@@ -115,6 +131,9 @@ def create_entry_product(
                 deposit_minor=deposit_minor,
                 anti_passback=AntiPassback(anti_passback).value,
                 companions=companions,
+                overstay_product_id=overstay_product_id,
+                overstay_block_minutes=overstay_block_minutes,
+                overstay_grace_minutes=overstay_grace_minutes,
             )
         )
     return product_id

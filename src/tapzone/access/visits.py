@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tapzone.access.deposits import refund_deposit
 from tapzone.context import MediumEntry, RequestContext
 from tapzone.errors import (
     CurrencyMismatch,
@@ -377,7 +378,8 @@ def return_medium(
     """Close the visit and put the medium back into stock.
 
     Refused while any card account of the visit has unpaid goods or prepaid value left (seed 001: the
-    visitor may not leave before the debt is paid or the remaining value paid out).
+    visitor may not leave before the debt is paid or the remaining value paid out). The medium is physically
+    back, so a deposit held on it is refunded in cash.
     """
     payload = {"medium_uid": medium_uid, "entry": entry.value}
 
@@ -385,7 +387,18 @@ def return_medium(
         venue = authorise(tx, ctx, Permission.MEDIUM_RETURN)
         medium = usable_medium(tx, ctx, medium_uid, entry)
         (medium,) = tx.lock_rows(media, [medium.id])
-        visit_id = _open_visit_id(tx, medium.id)
+        visit_id = tx.conn.execute(
+            sa.select(visits.c.id).where(visits.c.medium_id == medium.id, visits.c.closed_at.is_(None))
+        ).scalar_one_or_none()
+        if visit_id is None:
+            # Unbound at a validator exit, the visitor kept the wristband and now hands it in: only the
+            # deposit is left to give back (DESIGN §7).
+            if not medium.deposit_minor:
+                raise MediumNotBound("this medium has no open visit and no deposit to refund")
+            refunded = refund_deposit(tx, ctx, venue, medium.id)
+            return ReturnView(
+                visit_id=None, medium_uid=medium.uid, medium_state=medium.state, deposit_refunded_minor=refunded
+            )
         tx.lock_rows(visits, [visit_id])  # visit before card accounts, the order gates lock in too
         accounts = lock_card_accounts(tx, [account.id for account in accounts_of_visit(tx, visit_id)])
         for account in accounts:
@@ -394,6 +407,12 @@ def return_medium(
             if card_balance(tx, account.id, venue.currency) > 0:
                 raise PrepaidValueLeft(f"card account {account.id} still holds prepaid value")
         close_visit(tx, visit_id, medium.id)
-        return ReturnView(visit_id=visit_id, medium_uid=medium.uid, medium_state=MediumState.RETURNED.value)
+        refunded = refund_deposit(tx, ctx, venue, medium.id)
+        return ReturnView(
+            visit_id=visit_id,
+            medium_uid=medium.uid,
+            medium_state=MediumState.RETURNED.value,
+            deposit_refunded_minor=refunded,
+        )
 
     return run_idempotent(uow, ctx, "return_medium", payload, handler, ReturnView)

@@ -111,6 +111,7 @@ class TenderIn(Body):
 class Settle(MediumRequest):
     tenders: Annotated[list[TenderIn], Field(max_length=10)]
     pay_out_leftover: StrictBool = False
+    include_party: StrictBool = False
 
     def domain_tenders(self) -> list[Tender]:
         return [Tender(t.kind, Money(t.amount_minor, t.currency), t.provider) for t in self.tenders]

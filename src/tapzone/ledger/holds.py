@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
+
 from tapzone.store.tables import holds
 from tapzone.store.uow import Tx, UnitOfWork
 
@@ -71,3 +73,14 @@ def expire_due(uow: UnitOfWork) -> int:
             .values(state=HoldState.EXPIRED.value, resolved_at=tx.now)
         )
         return int(result.rowcount)
+
+
+def reserved_for_lines(tx: Tx, tab_line_ids: list[int]) -> int:
+    if not tab_line_ids:
+        return 0
+    value = tx.conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(holds.c.amount), 0)).where(
+            holds.c.tab_line_id.in_(tab_line_ids), holds.c.state == HoldState.RESERVED.value
+        )
+    ).scalar_one()
+    return int(value)

@@ -20,8 +20,9 @@ from tapzone.ledger.posting import post_entry
 from tapzone.media.lookup import BoundCard, bound_card
 from tapzone.money import Money, check_positive_amount, minor_in, money_payload
 from tapzone.plans.card_accounts import CreditType
-from tapzone.plans.card_store import card_balance, reserved_total
+from tapzone.plans.card_store import card_balance, lock_card_accounts, reserved_total
 from tapzone.pos.booking import credit_revenue, debit_tenders
+from tapzone.pos.party import other_party_tabs
 from tapzone.pos.tab_store import open_lines, open_tab_id
 from tapzone.pos.tenders import Tender, TenderPlan, plan_tenders
 from tapzone.pos.vat import split_by_rate
@@ -55,22 +56,27 @@ def _book_refund(tx: Tx, ctx: RequestContext, venue: Venue, card: BoundCard, amo
     return entry_id
 
 
-def _settle_lines(
+def _settle_tabs(
     tx: Tx,
     ctx: RequestContext,
     venue: Venue,
     card: BoundCard,
-    tab_id: int,
-    lines: list[sa.Row[Any]],
+    open_tabs: list[tuple[int, list[sa.Row[Any]]]],
+    own_line_ids: list[int],
     tenders: list[Tender],
 ) -> tuple[int, TenderPlan]:
+    """One settlement entry (one receipt) for one or more tabs; prepaid value can only come from `card`,
+    whose own lines are `own_line_ids`."""
+    lines = [line for _, tab_lines_ in open_tabs for line in tab_lines_]
     due = sum(line.amount_minor for line in lines)
     prepaid_available = 0
     if card.account.credit_type is CreditType.PREPAID:
-        # This tab's own holds are about to be captured, so their value is available to pay it.
-        prepaid_available = _free_prepaid(tx, card, venue.currency) + due
+        # This tab's own holds are about to be captured, so the value they reserve is available to pay it
+        # (lines without a hold, such as overstay charged at the gate, reserve nothing).
+        prepaid_available = _free_prepaid(tx, card, venue.currency) + holds.reserved_for_lines(tx, own_line_ids)
     plan = plan_tenders(due, tenders, prepaid_available, venue.currency)
-    draft = EntryDraft(EntryCode.SETTLEMENT, memo=f"tab {tab_id}")
+    tab_ids = [tab_id for tab_id, _ in open_tabs]
+    draft = EntryDraft(EntryCode.SETTLEMENT, memo="tab " + ", ".join(map(str, tab_ids)))
     debit_tenders(draft, venue, plan, card.account.id)
     credit_revenue(draft, venue, split_by_rate((line.amount_minor, line.vat_rate_bp) for line in lines))
     book_advance_released(draft, venue, plan.prepaid_minor)
@@ -79,18 +85,33 @@ def _settle_lines(
     tx.conn.execute(tab_lines.update().where(tab_lines.c.id.in_(line_ids)).values(state="settled"))
     holds.resolve_for_lines(tx, line_ids, holds.HoldState.CAPTURED)
     tx.conn.execute(
-        tabs.update().where(tabs.c.id == tab_id).values(state="settled", closed_at=tx.now, settlement_entry_id=entry_id)
+        tabs.update()
+        .where(tabs.c.id.in_(tab_ids))
+        .values(state="settled", closed_at=tx.now, settlement_entry_id=entry_id)
     )
     tx.conn.execute(
         bills.update()
         .where(
-            bills.c.tab_id == tab_id,
+            bills.c.tab_id.in_(tab_ids),
             bills.c.status == "unpaid",
             bills.c.id.in_(sa.select(bill_lines.c.bill_id).where(bill_lines.c.tab_line_id.in_(line_ids))),
         )
         .values(status="paid")
     )
     return entry_id, plan
+
+
+def _party_tabs(tx: Tx, card: BoundCard) -> list[tuple[int, list[sa.Row[Any]]]]:
+    """Open tabs of the other members of a shared-mode party, their card accounts locked in key order."""
+    others = [other for other in other_party_tabs(tx, card.visit_id) if other.tab_id is not None]
+    lock_card_accounts(tx, [other.card_account_id for other in others])
+    found = []
+    for other in others:
+        assert other.tab_id is not None
+        lines = open_lines(tx, other.tab_id)
+        if lines:
+            found.append((other.tab_id, lines))
+    return found
 
 
 def settle_tab(
@@ -100,15 +121,21 @@ def settle_tab(
     medium_uid: str,
     tenders: list[Tender],
     pay_out_leftover: bool = False,
+    include_party: bool = False,
     card_account_id: int | None = None,
     entry: MediumEntry = MediumEntry.READER,
 ) -> SettlementView:
     """Pay the tab with one or more tenders — cash (with change), card, the tab's own prepaid value — and
-    optionally pay out what prepaid value is left in cash, so the visitor may exit (seed 001)."""
+    optionally pay out what prepaid value is left in cash, so the visitor may exit (seed 001).
+
+    `include_party` also settles the open tabs of the other media of a shared-mode party on the same receipt
+    (seed 000 "pay this card or all"); with separate anti-passback there are none to include.
+    """
     payload = {
         "medium_uid": medium_uid,
         "tenders": [tender.payload() for tender in tenders],
         "pay_out_leftover": pay_out_leftover,
+        "include_party": include_party,
         "card_account_id": card_account_id,
         "entry": entry.value,
     }
@@ -120,8 +147,11 @@ def settle_tab(
         lines = open_lines(tx, tab_id) if tab_id is not None else []
         entry_id: int | None = None
         plan: TenderPlan | None = None
-        if tab_id is not None and lines:
-            entry_id, plan = _settle_lines(tx, ctx, venue, card, tab_id, lines, tenders)
+        own = [(tab_id, lines)] if tab_id is not None and lines else []
+        others = _party_tabs(tx, card) if include_party else []
+        if own or others:
+            own_line_ids = [line.id for line in lines] if own else []
+            entry_id, plan = _settle_tabs(tx, ctx, venue, card, own + others, own_line_ids, tenders)
         elif tenders or not pay_out_leftover:
             raise NothingToSettle("the tab has no unpaid lines")
         refund_entry_id: int | None = None
@@ -132,7 +162,8 @@ def settle_tab(
         elif entry_id is None:
             raise NothingToSettle("nothing is due and no prepaid value is left")
         return SettlementView(
-            tab_id=tab_id if entry_id is not None else None,
+            tab_id=tab_id if own else None,
+            party_tab_ids=[other_tab_id for other_tab_id, _ in others],
             settlement_entry_id=entry_id,
             total_minor=plan.due_minor if plan else 0,
             cash_minor=plan.cash_minor if plan else 0,

@@ -10,7 +10,8 @@ from tapzone.media.lookup import BoundCard
 from tapzone.money import check_currency
 from tapzone.plans.card_accounts import SpendingPower
 from tapzone.plans.card_store import card_balance, open_tab_total
-from tapzone.pos.views import TabLineView, TabView
+from tapzone.pos.party import other_party_tabs
+from tapzone.pos.views import PartyDebtView, TabLineView, TabView
 from tapzone.store.tables import tab_lines, tabs
 from tapzone.store.uow import Tx
 
@@ -85,4 +86,14 @@ def tab_view(tx: Tx, card: BoundCard, power: SpendingPower | None = None, tab_id
         available_minor=power.available_minor,
         tab_id=tab_id,
         lines=[line_view(row) for row in lines],
+        party_debts=[
+            PartyDebtView(
+                medium_uid=other.medium_uid,
+                card_account_id=other.card_account_id,
+                tab_id=other.tab_id,
+                open_total_minor=other.open_total_minor,
+            )
+            for other in other_party_tabs(tx, card.visit_id)
+            if other.open_total_minor
+        ],
     )

@@ -16,6 +16,15 @@ class TabLineView(BaseModel):
     state: str
 
 
+class PartyDebtView(BaseModel):
+    """What another medium of the same shared-mode party owes (seed 000)."""
+
+    medium_uid: str
+    card_account_id: int
+    tab_id: int | None
+    open_total_minor: int
+
+
 class TabView(BaseModel):
     medium_uid: str
     visit_id: int
@@ -28,6 +37,7 @@ class TabView(BaseModel):
     available_minor: int
     tab_id: int | None
     lines: list[TabLineView]
+    party_debts: list[PartyDebtView] = []
 
 
 class VisitView(BaseModel):
@@ -70,6 +80,7 @@ class BillView(BaseModel):
 
 class SettlementView(BaseModel):
     tab_id: int | None
+    party_tab_ids: list[int] = []
     settlement_entry_id: int | None
     total_minor: int
     cash_minor: int
@@ -101,9 +112,10 @@ class RefundView(BaseModel):
 
 
 class ReturnView(BaseModel):
-    visit_id: int
+    visit_id: int | None
     medium_uid: str
     medium_state: str
+    deposit_refunded_minor: int = 0
 
 
 class MediumView(BaseModel):

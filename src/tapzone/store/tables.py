@@ -105,6 +105,8 @@ media = sa.Table(
     sa.Column("uid", sa.String(64), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
+    # Deposit paid for this physical medium and not yet refunded or forfeited (DESIGN §7).
+    sa.Column("deposit_minor", Amount, nullable=False, server_default="0"),
     _created(),
     sa.UniqueConstraint("venue_id", "uid"),
 )
@@ -126,6 +128,7 @@ visits = sa.Table(
     sa.Column("inside", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("entered_at", UTCDateTime(), nullable=True),
     sa.Column("exited_at", UTCDateTime(), nullable=True),
+    sa.Column("overstay_blocks_charged", sa.Integer, nullable=False, server_default="0"),
     # A medium is bound to at most one open visit: the database refuses a second binding.
     sa.Index(
         "uq_visits_open_medium",
@@ -404,6 +407,10 @@ entry_products = sa.Table(
     sa.Column("deposit_minor", Amount, nullable=False, server_default="0"),
     sa.Column("anti_passback", sa.String(16), nullable=False),
     sa.Column("companions", sa.Integer, nullable=False, server_default="0"),
+    # Time beyond the included minutes is charged per started block, after a grace period, with this product.
+    sa.Column("overstay_product_id", ID, sa.ForeignKey("products.id"), nullable=True),
+    sa.Column("overstay_block_minutes", sa.Integer, nullable=True),
+    sa.Column("overstay_grace_minutes", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("companions >= 0 AND companions <= 20", name="companions_range"),
 )
 

@@ -87,13 +87,15 @@ def post_cancellation(uid: str, body: Cancel, ctx: Write, uow: Uow) -> CancelVie
 
 @router.post("/settlements", status_code=201)
 def post_settlement(uid: str, body: Settle, ctx: Write, uow: Uow) -> SettlementView:
-    """Pay the tab with cash (change), card and/or the tab's prepaid value; optionally pay out the rest."""
+    """Pay the tab with cash (change), card and/or the tab's prepaid value; optionally pay out the rest.
+    `include_party` settles the other media of a shared-mode party on the same receipt (seed 000)."""
     return settle_tab(
         uow,
         ctx,
         medium_uid=uid,
         tenders=body.domain_tenders(),
         pay_out_leftover=body.pay_out_leftover,
+        include_party=body.include_party,
         card_account_id=body.card_account_id,
         entry=body.entry,
     )
