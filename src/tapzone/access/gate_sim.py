@@ -224,7 +224,8 @@ def print_outcome(console: Console, outcome: Outcome) -> None:
     mark = "[green]✓ open[/green]" if outcome.allowed else "[red]✗ shut[/red]"
     console.print(
         f"{mark} gate {outcome.gate_id} {escape(outcome.medium_uid):<12} {escape(outcome.reason):<20} "
-        f"{outcome.latency_ms:7.1f} ms  {escape(outcome.display_text)}"
+        f"{outcome.latency_ms:7.1f} ms  {escape(outcome.display_text)}",
+        soft_wrap=True,
     )
 
 
