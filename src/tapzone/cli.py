@@ -133,16 +133,25 @@ def demo(
 
     with console.status("loading the demo venue …"):
         venue = _run(lambda: load_demo(UnitOfWork(make_engine(database_url))))
-    tills = Table("till id", "name", "bearer token", title="Tills")
+    # Tokens must stay copyable in a narrow terminal: fold them, never cut them with an ellipsis.
+    tills = Table("till id", "name", title="Tills")
+    tills.add_column("bearer token", overflow="fold")
     for till_id, name, token in venue.tills:
         tills.add_row(str(till_id), name, token)
+    gates = Table("gate id", "gate", title="Gates of the paid zone")
+    gates.add_column("bearer token", overflow="fold")
+    for gate_id, name, token in venue.gates:
+        gates.add_row(str(gate_id), name, token)
+    tickets = Table("id", "entry ticket", title="Entry products")
+    for product_id, name in venue.entry_products:
+        tickets.add_row(str(product_id), name)
     staff = Table("login", "role", "password", title="Staff")
     for login, role, password in venue.staff:
         staff.add_row(login, role, password)
     products = Table("id", "product", "price", "VAT", title="Products")
     for product_id, name, price, vat in venue.products:
         products.add_row(str(product_id), name, f"{price / 100:.2f} EUR", f"{vat / 100:g} %")
-    for table in (tills, staff, products):
+    for table in (tills, gates, staff, products, tickets):
         console.print(table)
     console.print(f"{len(venue.media)} wristbands in stock: {venue.media[0]} … {venue.media[-1]}")
     console.print(f"API: {base_url}/api/v1   docs: {base_url}/docs")
@@ -150,6 +159,7 @@ def demo(
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"export TAPZONE_URL={base_url}/api/v1"]
     lines += [f"export TILL{index}_TOKEN={token}" for index, (_, _, token) in enumerate(venue.tills, start=1)]
+    lines += [f"export GATE{gate_id}_TOKEN={token}" for gate_id, _, token in venue.gates]
     path.write_text("\n".join(lines) + "\n")
     console.print(f"shell variables for the README walk-through: . {path}")
 
