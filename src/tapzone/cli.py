@@ -346,6 +346,102 @@ def venue_add_product(
     console.print(f"product {product_id} created")
 
 
+@venue_app.command("add-zone")
+def venue_add_zone(
+    venue_id: int,
+    name: str,
+    service_type: Annotated[str, typer.Option(help="paid (entry ticket, exit tied to the tab) or free")] = "paid",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a zone; a paid zone is entered with an entry product and left only when the tab is settled."""
+    from tapzone.access.model import ServiceType
+    from tapzone.access.setup import create_zone
+    from tapzone.store.uow import UnitOfWork
+
+    uow = UnitOfWork(make_engine(database_url))
+    zone_id = _run(lambda: create_zone(uow, venue_id, name=name, service_type=ServiceType(service_type)))
+    console.print(f"zone {zone_id} created")
+
+
+@venue_app.command("add-gate")
+def venue_add_gate(
+    venue_id: int,
+    name: str,
+    zone: Annotated[int, typer.Option(help="id of the zone the gate guards")],
+    kind: Annotated[str, typer.Option(help="turnstile, validator, collector or mobile")] = "turnstile",
+    direction: Annotated[str, typer.Option(help="in, out or both")] = "in",
+    open_ms: Annotated[int, typer.Option(help="how long the gate opens for an allowed tap")] = 3000,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a gate guarding a zone; prints its id and its bearer token (shown once)."""
+    from tapzone.access.model import Direction
+    from tapzone.access.setup import add_gate
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.credentials import issue_device_token
+    from tapzone.venues.model import DeviceKind
+
+    uow = UnitOfWork(make_engine(database_url))
+    gate_id = _run(
+        lambda: add_gate(
+            uow,
+            venue_id,
+            name=name,
+            kind=DeviceKind(kind),
+            zone_id=zone,
+            direction=Direction(direction),
+            open_ms=open_ms,
+        )
+    )
+    console.print(f"gate {gate_id} created; its bearer token (shown once): {issue_device_token(uow, gate_id)}")
+
+
+@venue_app.command("add-entry-product")
+def venue_add_entry_product(
+    venue_id: int,
+    name: str,
+    price_minor: Annotated[int, typer.Option(help="gross ticket price in minor units")],
+    zone: Annotated[int, typer.Option(help="id of the paid zone the ticket admits to")],
+    credit_type: Annotated[str, typer.Option(help="none, prepaid or credit")] = "none",
+    vat_rate_bp: Annotated[int, typer.Option(help="VAT rate in basis points")] = 700,
+    credit_limit_minor: Annotated[int, typer.Option(help="credit limit for credit tickets")] = 0,
+    included_minutes: Annotated[int | None, typer.Option(help="time included; overstay is charged after")] = None,
+    deposit_minor: Annotated[int, typer.Option(help="wristband deposit per medium")] = 0,
+    anti_passback: Annotated[str, typer.Option(help="separate or shared (a party as one group)")] = "separate",
+    companions: Annotated[int, typer.Option(help="companion media of a family or group ticket")] = 0,
+    overstay_product: Annotated[int | None, typer.Option(help="product charged per overstay block")] = None,
+    overstay_block_minutes: Annotated[int | None, typer.Option(help="length of one overstay block")] = None,
+    overstay_grace_minutes: Annotated[int, typer.Option(help="minutes tolerated before overstay")] = 0,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add an entry ticket: price, credit type and limit, time, deposit, anti-passback and party size."""
+    from tapzone.access.model import AntiPassback
+    from tapzone.access.setup import create_entry_product
+    from tapzone.plans.card_accounts import CreditType
+    from tapzone.store.uow import UnitOfWork
+
+    uow = UnitOfWork(make_engine(database_url))
+    product_id = _run(
+        lambda: create_entry_product(
+            uow,
+            venue_id,
+            name=name,
+            price_minor=price_minor,
+            vat_rate_bp=vat_rate_bp,
+            zone_id=zone,
+            credit_type=CreditType(credit_type),
+            credit_limit_minor=credit_limit_minor,
+            included_minutes=included_minutes,
+            deposit_minor=deposit_minor,
+            anti_passback=AntiPassback(anti_passback),
+            companions=companions,
+            overstay_product_id=overstay_product,
+            overstay_block_minutes=overstay_block_minutes,
+            overstay_grace_minutes=overstay_grace_minutes,
+        )
+    )
+    console.print(f"entry product {product_id} created")
+
+
 def _run(action: Callable[[], T]) -> T:
     try:
         return action()

@@ -91,7 +91,28 @@ def test_check_names_a_tampered_audit_row(world: World, db_url: str) -> None:
     assert "audit row 1 (device 1, seq 1) hash does not match its content" in output
 
 
-@pytest.mark.parametrize("command", [["--help"], ["check", "--help"], ["db", "upgrade", "--help"], ["venue", "--help"]])
+COMMANDS = [
+    [],
+    ["check"],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "current"],
+    ["serve"],
+    ["demo"],
+    ["gate-bridge"],
+    ["gate-sim"],
+    ["venue"],
+    ["venue", "create"],
+    ["venue", "add-till"],
+    ["venue", "add-staff"],
+    ["venue", "add-product"],
+    ["venue", "add-zone"],
+    ["venue", "add-gate"],
+    ["venue", "add-entry-product"],
+]
+
+
+@pytest.mark.parametrize("command", [[*command, "--help"] for command in COMMANDS])
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, command)
     assert result.exit_code == 0
