@@ -140,6 +140,14 @@ class WrongCreditType(TapzoneError):
     status = 409
 
 
+class PaymentWithMediumDisabled(TapzoneError):
+    """seed 001 "Använd nycklar till betalning" is off for this venue or till."""
+
+    type = "payment-with-medium-disabled"
+    title = "Paying with the medium is switched off"
+    status = 409
+
+
 class CardDeclined(TapzoneError):
     type = "card-declined"
     title = "Card declined"

@@ -112,6 +112,7 @@ class Settle(MediumRequest):
     tenders: Annotated[list[TenderIn], Field(max_length=10)]
     pay_out_leftover: StrictBool = False
     include_party: StrictBool = False
+    other_media: Annotated[list[Uid], Field(max_length=20, default_factory=list)]
 
     def domain_tenders(self) -> list[Tender]:
         return [Tender(t.kind, Money(t.amount_minor, t.currency), t.provider) for t in self.tenders]

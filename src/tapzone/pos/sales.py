@@ -20,7 +20,7 @@ from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import tab_lines, tabs
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.permissions import Permission
-from tapzone.venues.repo import authorise
+from tapzone.venues.repo import authorise, require_payment_with_medium
 
 
 def sell_from_balance(
@@ -43,6 +43,7 @@ def sell_from_balance(
 
     def handler(tx: Tx) -> SaleView:
         venue = authorise(tx, ctx, Permission.SALE)
+        require_payment_with_medium(venue)
         card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
         account = card.account
         if account.credit_type is not CreditType.PREPAID:

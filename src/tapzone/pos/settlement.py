@@ -114,6 +114,24 @@ def _party_tabs(tx: Tx, card: BoundCard) -> list[tuple[int, list[sa.Row[Any]]]]:
     return found
 
 
+def _tabs_of_media(
+    tx: Tx, ctx: RequestContext, card: BoundCard, uids: list[str], already: set[int]
+) -> list[tuple[int, list[sa.Row[Any]]]]:
+    found = []
+    for uid in uids:
+        other = bound_card(tx, ctx, uid, MediumEntry.READER)
+        if other.account.id == card.account.id:
+            continue
+        tab_id = open_tab_id(tx, other.account.id)
+        if tab_id is None or tab_id in already:
+            continue
+        lines = open_lines(tx, tab_id)
+        if lines:
+            found.append((tab_id, lines))
+            already.add(tab_id)
+    return found
+
+
 def settle_tab(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -122,6 +140,7 @@ def settle_tab(
     tenders: list[Tender],
     pay_out_leftover: bool = False,
     include_party: bool = False,
+    other_media: list[str] | None = None,
     card_account_id: int | None = None,
     entry: MediumEntry = MediumEntry.READER,
 ) -> SettlementView:
@@ -129,13 +148,15 @@ def settle_tab(
     optionally pay out what prepaid value is left in cash, so the visitor may exit (seed 001).
 
     `include_party` also settles the open tabs of the other media of a shared-mode party on the same receipt
-    (seed 000 "pay this card or all"); with separate anti-passback there are none to include.
+    (seed 000 "pay this card or all"); with separate anti-passback there are none to include. `other_media`
+    adds the tabs of further wristbands read in a row, e.g. two members' debts on one receipt (seed 001).
     """
     payload = {
         "medium_uid": medium_uid,
         "tenders": [tender.payload() for tender in tenders],
         "pay_out_leftover": pay_out_leftover,
         "include_party": include_party,
+        "other_media": other_media or [],
         "card_account_id": card_account_id,
         "entry": entry.value,
     }
@@ -149,6 +170,7 @@ def settle_tab(
         plan: TenderPlan | None = None
         own = [(tab_id, lines)] if tab_id is not None and lines else []
         others = _party_tabs(tx, card) if include_party else []
+        others += _tabs_of_media(tx, ctx, card, other_media or [], {tab for tab, _ in others})
         if own or others:
             own_line_ids = [line.id for line in lines] if own else []
             entry_id, plan = _settle_tabs(tx, ctx, venue, card, own + others, own_line_ids, tenders)

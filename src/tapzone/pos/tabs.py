@@ -29,7 +29,7 @@ from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import bill_lines, bills, tab_lines
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.permissions import Permission
-from tapzone.venues.repo import authorise
+from tapzone.venues.repo import authorise, require_payment_with_medium
 
 
 def save_items(
@@ -53,6 +53,7 @@ def save_items(
 
     def handler(tx: Tx) -> TabView:
         venue = authorise(tx, ctx, Permission.TAB_SAVE)
+        require_payment_with_medium(venue)
         card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
         account = card.account
         if account.credit_type is CreditType.NONE:

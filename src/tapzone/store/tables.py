@@ -44,6 +44,8 @@ venues = sa.Table(
     _created(),
     # DESIGN §7: unbind the medium automatically when it leaves the paid zone (seed 000), on by default.
     sa.Column("auto_unbind", sa.Boolean, nullable=False, server_default=sa.true()),
+    # seed 001 "Använd nycklar till betalning": buying with the medium at the tills, switched per venue.
+    sa.Column("pay_with_medium", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 devices = sa.Table(
@@ -54,6 +56,8 @@ devices = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     _created(),
+    # A till may override the venue's pay_with_medium (seed 001: per computer); NULL follows the venue.
+    sa.Column("pay_with_medium", sa.Boolean, nullable=True),
     sa.UniqueConstraint("venue_id", "name"),
 )
 

@@ -39,6 +39,8 @@ class Venue:
     language: str
     fiscal_profile: FiscalProfile
     advance_vat_rate_bp: int | None
+    # Whether the calling till may take payment with the medium: the till's override, else the venue's.
+    pay_with_medium: bool = True
 
     def business_day(self, moment: datetime) -> date:
         """The calendar day in the venue's own time zone; tills and reports count days this way."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
 
 from tapzone.context import RequestContext
-from tapzone.errors import NotFound, PermissionDenied
+from tapzone.errors import NotFound, PaymentWithMediumDisabled, PermissionDenied
 from tapzone.store.tables import devices, role_permissions, staff, venues
 from tapzone.store.uow import Tx
 from tapzone.venues.model import FiscalProfile, Venue
@@ -31,6 +32,7 @@ def authorise(tx: Tx, ctx: RequestContext, permission: Permission) -> Venue:
         sa.select(
             venues,
             devices.c.id.label("device_found"),
+            sa.func.coalesce(devices.c.pay_with_medium, venues.c.pay_with_medium).label("till_pays_with_medium"),
             operator.c.id.label("operator_found"),
             role_permissions.c.permission.label("allowed"),
         )
@@ -59,7 +61,13 @@ def authorise(tx: Tx, ctx: RequestContext, permission: Permission) -> Venue:
         raise PermissionDenied(f"{permission.value} needs a signed-in staff member")
     if row.allowed is None:
         raise PermissionDenied(f"this staff member lacks the permission {permission.value}")
-    return _venue_from_row(row)
+    return dataclasses.replace(_venue_from_row(row), pay_with_medium=bool(row.till_pays_with_medium))
+
+
+def require_payment_with_medium(venue: Venue) -> None:
+    """seed 001: buying with the wristband only works where the venue (or this till) switched it on."""
+    if not venue.pay_with_medium:
+        raise PaymentWithMediumDisabled("paying with the medium is switched off for this till")
 
 
 def _venue_from_row(row: sa.Row[Any]) -> Venue:

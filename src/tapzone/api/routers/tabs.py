@@ -96,6 +96,7 @@ def post_settlement(uid: str, body: Settle, ctx: Write, uow: Uow) -> SettlementV
         tenders=body.domain_tenders(),
         pay_out_leftover=body.pay_out_leftover,
         include_party=body.include_party,
+        other_media=body.other_media,
         card_account_id=body.card_account_id,
         entry=body.entry,
     )

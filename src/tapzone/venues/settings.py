@@ -1,0 +1,77 @@
+"""Venue and till settings that change behaviour at the till and the gate (audited, admin only)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from tapzone import audit
+from tapzone.context import RequestContext
+from tapzone.errors import InvalidRequest, NotFound
+from tapzone.store.idempotency import run_idempotent
+from tapzone.store.tables import devices, venues
+from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.venues.model import DeviceKind
+from tapzone.venues.permissions import Permission
+from tapzone.venues.repo import authorise
+
+
+class VenueSettingsView(BaseModel):
+    auto_unbind: bool
+    pay_with_medium: bool
+
+
+class TillPaymentView(BaseModel):
+    device_id: int
+    pay_with_medium: bool | None  # None: follows the venue
+    effective: bool
+
+
+def update_venue_settings(
+    uow: UnitOfWork, ctx: RequestContext, *, auto_unbind: bool | None = None, pay_with_medium: bool | None = None
+) -> VenueSettingsView:
+    """auto_unbind: unbind media at the exit gate (DESIGN §7, on by default). pay_with_medium: buying with
+    the medium at the tills (seed 001 activation)."""
+    changes = {
+        name: value
+        for name, value in (("auto_unbind", auto_unbind), ("pay_with_medium", pay_with_medium))
+        if value is not None
+    }
+    if not changes or any(not isinstance(value, bool) for value in changes.values()):
+        raise InvalidRequest("give auto_unbind and/or pay_with_medium as true or false")
+
+    def handler(tx: Tx) -> VenueSettingsView:
+        authorise(tx, ctx, Permission.VENUE_CONFIGURE)
+        tx.conn.execute(venues.update().where(venues.c.id == ctx.venue_id).values(**changes))
+        audit.record(tx, ctx, "venue.settings", f"venue:{ctx.venue_id}", changes)
+        row = tx.conn.execute(
+            sa.select(venues.c.auto_unbind, venues.c.pay_with_medium).where(venues.c.id == ctx.venue_id)
+        ).one()
+        return VenueSettingsView(auto_unbind=row.auto_unbind, pay_with_medium=row.pay_with_medium)
+
+    return run_idempotent(uow, ctx, "update_venue_settings", changes, handler, VenueSettingsView)
+
+
+def set_till_payment(
+    uow: UnitOfWork, ctx: RequestContext, *, till_id: int, pay_with_medium: bool | None
+) -> TillPaymentView:
+    """Override paying with the medium for one till (seed 001: per computer); None follows the venue."""
+    if pay_with_medium is not None and not isinstance(pay_with_medium, bool):
+        raise InvalidRequest("pay_with_medium is true, false or null")
+
+    def handler(tx: Tx) -> TillPaymentView:
+        venue = authorise(tx, ctx, Permission.VENUE_CONFIGURE)
+        kind = tx.conn.execute(
+            sa.select(devices.c.kind).where(devices.c.id == till_id, devices.c.venue_id == venue.id)
+        ).scalar_one_or_none()
+        if kind != DeviceKind.TILL.value:
+            raise NotFound(f"till {till_id} does not exist in this venue")
+        tx.conn.execute(devices.update().where(devices.c.id == till_id).values(pay_with_medium=pay_with_medium))
+        audit.record(tx, ctx, "till.pay_with_medium", f"device:{till_id}", {"pay_with_medium": pay_with_medium})
+        venue_value = tx.conn.execute(sa.select(venues.c.pay_with_medium).where(venues.c.id == venue.id)).scalar_one()
+        effective = venue_value if pay_with_medium is None else pay_with_medium
+        return TillPaymentView(device_id=till_id, pay_with_medium=pay_with_medium, effective=effective)
+
+    return run_idempotent(
+        uow, ctx, "set_till_payment", {"till_id": till_id, "pay_with_medium": pay_with_medium}, handler, TillPaymentView
+    )
