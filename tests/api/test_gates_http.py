@@ -163,3 +163,40 @@ def test_entry_sale_problems(api: Api, paid: dict[str, int | str]) -> None:
         login="gus",
     )
     assert_problem(gate_staff, 403, "permission-denied")
+
+
+def test_settings_and_lost_media_over_http(api: Api, paid: dict[str, int | str]) -> None:
+    from tapzone.store.tables import staff
+    from tapzone.venues.setup import add_staff
+    from tests.api.conftest import password_hash
+
+    w = api.world
+    add_staff(w.uow, w.venue_id, name="Ada Admin", login="ada", role="admin")
+    with w.uow.engine.begin() as conn:
+        conn.execute(staff.update().where(staff.c.login == "ada").values(password_hash=password_hash()))
+    assert_problem(
+        api.client.patch("/api/v1/settings", json={"pay_with_medium": False}, headers=api.headers("mo")),
+        403,
+        "permission-denied",
+    )
+    off = api.client.patch("/api/v1/settings", json={"pay_with_medium": False}, headers=api.headers("ada"))
+    assert off.status_code == 200 and off.json()["pay_with_medium"] is False
+    api.issue("SET1", "credit", 1000)
+    assert_problem(
+        api.post("/media/SET1/tab/lines", {"items": [{"product_id": w.beer_id}]}), 409, "payment-with-medium-disabled"
+    )
+    on_here = api.client.put(
+        f"/api/v1/tills/{w.till_id}/pay-with-medium", json={"pay_with_medium": True}, headers=api.headers("ada")
+    )
+    assert on_here.json()["effective"] is True
+    assert api.post("/media/SET1/tab/lines", {"items": [{"product_id": w.beer_id}]}).status_code == 201
+    assert_problem(
+        api.client.patch("/api/v1/settings", json={"auto_unbind": "yes"}, headers=api.headers("ada")),
+        422,
+        "invalid-request",
+    )
+
+    assert_problem(api.post("/media/SET1/lost", {"reason": "pool"}), 403, "permission-denied")
+    lost = api.post("/media/SET1/lost", {"reason": "lost in the pool"}, login="mo")
+    assert lost.status_code == 200 and lost.json()["state"] == "lost"
+    assert_problem(api.get("/media/SET1/tab"), 409, "medium-lost")
