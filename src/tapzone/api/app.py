@@ -12,7 +12,7 @@ from tapzone import __version__
 from tapzone.api.auth import Authenticator
 from tapzone.api.deps import Services
 from tapzone.api.problems import PROBLEM_BASE, install_problem_handlers, problem_catalogue
-from tapzone.api.routers import catalog, gates, media, money, sessions, settings, tabs, visits
+from tapzone.api.routers import catalog, customers, gates, media, money, sessions, settings, tabs, visits
 from tapzone.clock import Clock
 from tapzone.errors import NotFound
 from tapzone.store.db import make_engine
@@ -41,7 +41,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
     )
     app.state.services = Services(uow=uow, auth=Authenticator(uow))
     install_problem_handlers(app)
-    for module in (sessions, visits, tabs, money, media, catalog, gates, settings):
+    for module in (sessions, visits, tabs, money, media, catalog, gates, settings, customers):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])

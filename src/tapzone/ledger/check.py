@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from tapzone import audit
 from tapzone.ledger.codes import ENTRY_CODES
+from tapzone.ledger.model import UNBUCKETED_PURPOSES
 from tapzone.store.tables import (
     account_balances,
     card_accounts,
@@ -71,8 +72,9 @@ def _entry_codes_known(conn: sa.Connection) -> Iterator[str]:
 
 
 def _postings_match_accounts(conn: sa.Connection) -> Iterator[str]:
-    card_bucket_wrong = sa.and_(ledger_accounts.c.card_account_id.is_not(None), postings.c.bucket != "")
-    venue_bucket_wrong = sa.and_(ledger_accounts.c.card_account_id.is_(None), postings.c.bucket == "")
+    unbucketed = [purpose.value for purpose in UNBUCKETED_PURPOSES]
+    card_bucket_wrong = sa.and_(ledger_accounts.c.purpose.in_(unbucketed), postings.c.bucket != "")
+    venue_bucket_wrong = sa.and_(ledger_accounts.c.purpose.not_in(unbucketed), postings.c.bucket == "")
     query = (
         sa.select(postings.c.id, postings.c.unit, postings.c.bucket, ledger_accounts.c.key, ledger_accounts.c.unit)
         .select_from(postings.join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id))

@@ -55,8 +55,10 @@ _KIND_OF: dict[Purpose, AccountKind] = {
 }
 
 # Accounts held per card account; every other account is venue-wide and kept in per-till, per-day buckets
-# so that no single balance row is updated by every sale of every till (DESIGN §4).
+# so that no single balance row is updated by every sale of every till (DESIGN §4) — except a registered
+# customer's own account, whose single balance is what the customer owes.
 CARD_PURPOSES = frozenset({Purpose.CARD_MONEY, Purpose.CARD_UNITS})
+UNBUCKETED_PURPOSES = CARD_PURPOSES | {Purpose.CUSTOMER_RECEIVABLE}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -81,7 +83,7 @@ class AccountRef:
 
     @property
     def bucketed(self) -> bool:
-        return self.card_account_id is None
+        return self.purpose not in UNBUCKETED_PURPOSES
 
     @property
     def key(self) -> str:
@@ -120,6 +122,11 @@ def revenue(currency: str, vat_rate_bp: int) -> AccountRef:
 
 def vat_payable(currency: str, vat_rate_bp: int) -> AccountRef:
     return AccountRef(Purpose.VAT_PAYABLE, currency, qualifier=f"vat{vat_rate_bp}")
+
+
+def customer_receivable(customer_id: int, currency: str) -> AccountRef:
+    """What a registered customer owes the venue (seed 001 "kundkonto"), apart from any medium."""
+    return AccountRef(Purpose.CUSTOMER_RECEIVABLE, currency, qualifier=f"cu{customer_id}")
 
 
 def deposits_held(currency: str) -> AccountRef:

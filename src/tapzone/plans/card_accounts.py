@@ -24,11 +24,12 @@ class SpendingPower:
     credit_limit_minor: int
     money_balance_minor: int
     open_tab_minor: int
+    on_account_minor: int = 0  # bought during this visit and booked to the customer account (seed 001)
 
     @property
     def available_minor(self) -> int:
         if self.credit_type is CreditType.CREDIT:
-            return self.credit_limit_minor - self.open_tab_minor
+            return self.credit_limit_minor - self.open_tab_minor - self.on_account_minor
         if self.credit_type is CreditType.PREPAID:
             return self.money_balance_minor - self.open_tab_minor
         return 0

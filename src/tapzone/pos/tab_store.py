@@ -15,6 +15,9 @@ from tapzone.pos.views import PartyDebtView, TabLineView, TabView
 from tapzone.store.tables import tab_lines, tabs
 from tapzone.store.uow import Tx
 
+# A tab whose lines went straight to a registered customer's account: closed, nothing left to pay here.
+ON_ACCOUNT = "on-account"
+
 
 def open_tab_id(tx: Tx, card_account_id: int) -> int | None:
     value = tx.conn.execute(
@@ -52,7 +55,17 @@ def spending_power(tx: Tx, card: BoundCard) -> SpendingPower:
         credit_limit_minor=account.credit_limit_minor,
         money_balance_minor=card_balance(tx, account.id, check_currency(account.currency)),
         open_tab_minor=open_tab_total(tx, account.id),
+        on_account_minor=on_account_total(tx, account.id),
     )
+
+
+def on_account_total(tx: Tx, card_account_id: int) -> int:
+    value = tx.conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(tab_lines.c.amount_minor), 0))
+        .select_from(tab_lines.join(tabs, tabs.c.id == tab_lines.c.tab_id))
+        .where(tabs.c.card_account_id == card_account_id, tabs.c.state == ON_ACCOUNT)
+    ).scalar_one()
+    return int(value)
 
 
 def line_view(row: sa.Row[Any]) -> TabLineView:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tapzone import audit
 from tapzone.context import MediumEntry, RequestContext
+from tapzone.customers.accounts import book_to_customer_account
 from tapzone.errors import (
     CreditLimitExceeded,
     InsufficientBalance,
@@ -69,6 +70,15 @@ def save_items(
             if account.credit_type is CreditType.CREDIT:
                 raise CreditLimitExceeded(f"{total} exceeds the credit still available ({available})")
             raise InsufficientBalance(f"{total} exceeds the prepaid value still available ({available})")
+        if (
+            card.customer_id is not None
+            and account.credit_type is CreditType.CREDIT
+            and not venue.member_debt_on_medium
+        ):
+            # seed 001: a registered customer's debt goes to the customer account, not onto the wristband.
+            book_to_customer_account(tx, ctx, venue, card, list(zip(items, amounts, strict=True)), catalogue)
+            after = dataclasses.replace(power, on_account_minor=power.on_account_minor + total)
+            return tab_view(tx, card, after)
         tab_id = ensure_open_tab(tx, venue.id, account.id)
         for item, amount in zip(items, amounts, strict=True):
             product = catalogue[item.product_id]

@@ -46,6 +46,9 @@ venues = sa.Table(
     sa.Column("auto_unbind", sa.Boolean, nullable=False, server_default=sa.true()),
     # seed 001 "Använd nycklar till betalning": buying with the medium at the tills, switched per venue.
     sa.Column("pay_with_medium", sa.Boolean, nullable=False, server_default=sa.true()),
+    # seed 001 usePaymentKeyForPerson: a registered customer's debt stays on the wristband (settled before
+    # exit) instead of going to the customer account.
+    sa.Column("member_debt_on_medium", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 devices = sa.Table(

@@ -41,6 +41,7 @@ class Venue:
     advance_vat_rate_bp: int | None
     # Whether the calling till may take payment with the medium: the till's override, else the venue's.
     pay_with_medium: bool = True
+    member_debt_on_medium: bool = False
 
     def business_day(self, moment: datetime) -> date:
         """The calendar day in the venue's own time zone; tills and reports count days this way."""

@@ -79,4 +79,5 @@ def _venue_from_row(row: sa.Row[Any]) -> Venue:
         language=row.language,
         fiscal_profile=FiscalProfile(row.fiscal_profile),
         advance_vat_rate_bp=row.advance_vat_rate_bp,
+        member_debt_on_medium=row.member_debt_on_medium,
     )

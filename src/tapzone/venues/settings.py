@@ -19,6 +19,7 @@ from tapzone.venues.repo import authorise
 class VenueSettingsView(BaseModel):
     auto_unbind: bool
     pay_with_medium: bool
+    member_debt_on_medium: bool
 
 
 class TillPaymentView(BaseModel):
@@ -28,26 +29,42 @@ class TillPaymentView(BaseModel):
 
 
 def update_venue_settings(
-    uow: UnitOfWork, ctx: RequestContext, *, auto_unbind: bool | None = None, pay_with_medium: bool | None = None
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    *,
+    auto_unbind: bool | None = None,
+    pay_with_medium: bool | None = None,
+    member_debt_on_medium: bool | None = None,
 ) -> VenueSettingsView:
     """auto_unbind: unbind media at the exit gate (DESIGN §7, on by default). pay_with_medium: buying with
-    the medium at the tills (seed 001 activation)."""
+    the medium at the tills (seed 001 activation). member_debt_on_medium: registered customers carry their
+    debt on the wristband instead of the customer account (seed 001 usePaymentKeyForPerson)."""
     changes = {
         name: value
-        for name, value in (("auto_unbind", auto_unbind), ("pay_with_medium", pay_with_medium))
+        for name, value in (
+            ("auto_unbind", auto_unbind),
+            ("pay_with_medium", pay_with_medium),
+            ("member_debt_on_medium", member_debt_on_medium),
+        )
         if value is not None
     }
     if not changes or any(not isinstance(value, bool) for value in changes.values()):
-        raise InvalidRequest("give auto_unbind and/or pay_with_medium as true or false")
+        raise InvalidRequest("give auto_unbind, pay_with_medium and/or member_debt_on_medium as true or false")
 
     def handler(tx: Tx) -> VenueSettingsView:
         authorise(tx, ctx, Permission.VENUE_CONFIGURE)
         tx.conn.execute(venues.update().where(venues.c.id == ctx.venue_id).values(**changes))
         audit.record(tx, ctx, "venue.settings", f"venue:{ctx.venue_id}", changes)
         row = tx.conn.execute(
-            sa.select(venues.c.auto_unbind, venues.c.pay_with_medium).where(venues.c.id == ctx.venue_id)
+            sa.select(venues.c.auto_unbind, venues.c.pay_with_medium, venues.c.member_debt_on_medium).where(
+                venues.c.id == ctx.venue_id
+            )
         ).one()
-        return VenueSettingsView(auto_unbind=row.auto_unbind, pay_with_medium=row.pay_with_medium)
+        return VenueSettingsView(
+            auto_unbind=row.auto_unbind,
+            pay_with_medium=row.pay_with_medium,
+            member_debt_on_medium=row.member_debt_on_medium,
+        )
 
     return run_idempotent(uow, ctx, "update_venue_settings", changes, handler, VenueSettingsView)
 

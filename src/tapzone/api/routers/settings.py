@@ -15,6 +15,7 @@ router = APIRouter(tags=["settings"])
 class VenueSettingsIn(Body):
     auto_unbind: StrictBool | None = None
     pay_with_medium: StrictBool | None = None
+    member_debt_on_medium: StrictBool | None = None
 
 
 class TillPaymentIn(Body):
@@ -23,7 +24,13 @@ class TillPaymentIn(Body):
 
 @router.patch("/settings")
 def patch_settings(body: VenueSettingsIn, ctx: Write, uow: Uow) -> VenueSettingsView:
-    return update_venue_settings(uow, ctx, auto_unbind=body.auto_unbind, pay_with_medium=body.pay_with_medium)
+    return update_venue_settings(
+        uow,
+        ctx,
+        auto_unbind=body.auto_unbind,
+        pay_with_medium=body.pay_with_medium,
+        member_debt_on_medium=body.member_debt_on_medium,
+    )
 
 
 @router.put("/tills/{till_id}/pay-with-medium")

@@ -1,0 +1,1 @@
+"""Registered customers and their own accounts (seed 001 "kundkonto")."""
