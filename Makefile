@@ -31,6 +31,7 @@ test-fast: install
 ## bench: benchmarks that print figures, each against a baseline measured in the same run
 bench: install
 	$(BIN)/python bench/driver_booking.py
+	$(BIN)/python bench/http_booking.py
 
 ## demo: a fresh demo venue in ./var/demo.db, served with its docs on http://127.0.0.1:8000
 DEMO_DB := var/demo.db

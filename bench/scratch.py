@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -52,7 +53,7 @@ from tapzone.venues.setup import add_device, add_staff, create_product, create_v
 
 UID_BASE = 100_000  # medium n has UID str(UID_BASE + n): pgbench can compute it from a random number
 STAFF_LOGIN = "bench"
-STAFF_PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway cashier in a throwaway database
+STAFF_PASSWORD = "bench-password-2026"  # a throwaway cashier, throwaway database
 CURRENCY = "EUR"
 
 
@@ -205,34 +206,26 @@ def open_all_tabs(url: str) -> None:
 def settle_database(url: str) -> None:
     """Start every measurement from the same state: statistics fresh, WAL checkpointed."""
     if url.startswith("sqlite"):
-        engine = make_engine(url)
+        # Outside any transaction (the engine would open one with BEGIN IMMEDIATE): plain sqlite3.
+        conn = sqlite3.connect(sa.engine.make_url(url).database or "", isolation_level=None)
         try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            engine.dispose()
+            conn.close()
         return
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         conn.execute("CHECKPOINT")
 
 
-def medium_rows(url: str) -> dict[str, tuple[int, int, int, int]]:
-    """uid → (medium id, visit id, card account id, open tab id), for the in-process SQL replay."""
-    from tapzone.store.tables import media, visits
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(media.c.uid, media.c.id, visits.c.id, card_accounts.c.id, tabs.c.id)
-                .join(visits, (visits.c.medium_id == media.c.id) & visits.c.closed_at.is_(None))
-                .join(card_accounts, (card_accounts.c.visit_id == visits.c.id) & card_accounts.c.is_active.is_(True))
-                .join(tabs, (tabs.c.card_account_id == card_accounts.c.id) & (tabs.c.state == "open"))
-            ).all()
-    finally:
-        engine.dispose()
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+def sessions_opened(url: str) -> int | None:
+    """PostgreSQL's count of sessions ever opened on this database (None on SQLite). A connection pool that
+    keeps its connections opens none during a steady run; one that overflows opens one per request."""
+    if url.startswith("sqlite"):
+        return None
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").fetchone()
+    return int(row[0]) if row else None
 
 
 # --------------------------------------------------------------------------- counting bookings
