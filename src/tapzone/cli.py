@@ -102,6 +102,7 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only; SQLite uses 1)")] = 1,
+    access_log: Annotated[bool, typer.Option(help="log every request (costs time on every tap)")] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API (/api/v1) and its docs (/docs)."""
@@ -112,7 +113,15 @@ def serve(
     if database_url:
         os.environ["TAPZONE_DATABASE_URL"] = database_url
     console.print(f"tapzone API on http://{host}:{port}/api/v1 — docs at http://{host}:{port}/docs")
-    uvicorn.run("tapzone.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "tapzone.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @app.command("demo")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 
 from tapzone import __version__
@@ -15,7 +16,7 @@ from tapzone.api.problems import PROBLEM_BASE, install_problem_handlers, problem
 from tapzone.api.routers import catalog, customers, gates, media, money, sessions, settings, tabs, visits
 from tapzone.clock import Clock
 from tapzone.errors import NotFound
-from tapzone.store.db import make_engine
+from tapzone.store.db import make_engine, request_threads
 from tapzone.store.uow import InFlightPolicy, UnitOfWork
 
 API_PREFIX = "/api/v1"
@@ -27,6 +28,9 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in anyio's thread pool; keep it no larger than the connection pool so requests
+        # queue fairly here instead of waiting inside the pool or the database's lock.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = request_threads(engine)
         yield
         engine.dispose()
 

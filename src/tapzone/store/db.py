@@ -12,6 +12,10 @@ from sqlalchemy.engine import Engine
 
 DEFAULT_SQLITE_PATH = Path("var/tapzone.db")
 SQLITE_BUSY_TIMEOUT_S = 60
+PG_POOL_SIZE = 20
+# SQLite has one writer at a time; more threads only wait in its sleeping busy handler, which is unfair
+# (a late request can overtake one that waited long). A few threads queue fairly in the API instead.
+SQLITE_POOL_SIZE = 4
 
 
 def default_database_url() -> str:
@@ -27,14 +31,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def request_threads(engine: Engine) -> int:
+    """How many requests may use the engine at once: the size of its connection pool."""
+    size = getattr(engine.pool, "size", None)
+    return int(size()) if callable(size) else SQLITE_POOL_SIZE
+
+
 def make_engine(url: str | None = None, **engine_args: Any) -> Engine:
     url = normalise_url(url or default_database_url())
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **engine_args)
     if "poolclass" not in engine_args:
-        engine_args.setdefault("pool_size", 10)
-        engine_args.setdefault("max_overflow", 20)
-    engine_args.setdefault("pool_pre_ping", True)
+        # A fixed pool as large as the request threads that use it (api/app.py caps those): no connection
+        # is opened and closed per request under load, as an overflow pool would.
+        engine_args.setdefault("pool_size", PG_POOL_SIZE)
+        engine_args.setdefault("max_overflow", 0)
+        engine_args.setdefault("pool_timeout", 60)
+    # Recycle instead of pinging on every checkout: a ping is one more round trip on every tap.
+    engine_args.setdefault("pool_recycle", 1800)
     return sa.create_engine(url, **engine_args)
 
 
@@ -42,6 +56,10 @@ def _sqlite_engine(url: str, **engine_args: Any) -> Engine:
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and "poolclass" not in engine_args:
+        engine_args.setdefault("pool_size", SQLITE_POOL_SIZE)
+        engine_args.setdefault("max_overflow", 0)
+        engine_args.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_S)
     engine = sa.create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
