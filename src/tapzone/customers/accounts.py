@@ -19,11 +19,11 @@ from tapzone.ledger.posting import post_entry
 from tapzone.media.lookup import BoundCard
 from tapzone.pos.booking import credit_revenue, debit_tenders
 from tapzone.pos.catalogue import Item
-from tapzone.pos.tab_store import ON_ACCOUNT
+from tapzone.pos.tab_store import ON_ACCOUNT, record_closed_tab
 from tapzone.pos.tenders import Tender, TenderKind, plan_tenders
 from tapzone.pos.vat import split_by_rate
 from tapzone.store.idempotency import run_idempotent
-from tapzone.store.tables import account_balances, customers, ledger_accounts, tab_lines, tabs
+from tapzone.store.tables import account_balances, customers, ledger_accounts
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import Venue
 from tapzone.venues.permissions import Permission
@@ -61,38 +61,14 @@ def book_to_customer_account(
         draft, venue, split_by_rate((amount, catalogue[item.product_id].vat_rate_bp) for item, amount in priced_items)
     )
     entry_id = post_entry(tx, ctx, venue, draft)
-    tab_id = tx.conn.execute(
-        tabs.insert()
-        .values(
-            venue_id=venue.id,
-            card_account_id=card.account.id,
-            state=ON_ACCOUNT,
-            opened_at=tx.now,
-            closed_at=tx.now,
-            settlement_entry_id=entry_id,
-        )
-        .returning(tabs.c.id)
-    ).scalar_one()
-    tx.conn.execute(
-        tab_lines.insert(),
-        [
-            {
-                "venue_id": venue.id,
-                "tab_id": tab_id,
-                "product_id": item.product_id,
-                "name": catalogue[item.product_id].name,
-                "quantity": item.quantity,
-                "unit_price_minor": catalogue[item.product_id].price_minor,
-                "amount_minor": amount,
-                "vat_rate_bp": catalogue[item.product_id].vat_rate_bp,
-                "product_group": catalogue[item.product_id].product_group,
-                "state": "settled",
-                "device_id": ctx.device_id,
-                "operator_id": ctx.operator_id,
-                "created_at": tx.now,
-            }
-            for item, amount in priced_items
-        ],
+    record_closed_tab(
+        tx,
+        ctx,
+        venue_id=venue.id,
+        card_account_id=card.account.id,
+        state=ON_ACCOUNT,
+        entry_id=entry_id,
+        sold=[(catalogue[item.product_id], item.quantity) for item, _ in priced_items],
     )
     return entry_id
 

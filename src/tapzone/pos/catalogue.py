@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tapzone.errors import InvalidRequest, NotFound
+from tapzone.context import MediumEntry
+from tapzone.errors import InvalidAmount, InvalidRequest, NotFound
+from tapzone.money import MAX_AMOUNT_MINOR
 from tapzone.store.tables import products
 from tapzone.store.uow import Tx
 
@@ -44,3 +46,26 @@ def load_products(tx: Tx, venue_id: int, ids: set[int]) -> dict[int, sa.Row[Any]
     if missing:
         raise NotFound(f"unknown or inactive products: {missing}")
     return found
+
+
+def items_payload(
+    medium_uid: str, card_account_id: int | None, entry: MediumEntry, items: list[Item]
+) -> dict[str, Any]:
+    """The request fingerprint of a sale of items on a medium."""
+    check_items(items)
+    return {
+        "medium_uid": medium_uid,
+        "card_account_id": card_account_id,
+        "entry": entry.value,
+        "items": [[item.product_id, item.quantity] for item in items],
+    }
+
+
+def price_items(tx: Tx, venue_id: int, items: list[Item]) -> tuple[dict[int, sa.Row[Any]], list[int], int]:
+    """The venue's products for `items`, each line's gross amount, and the total (refused past the maximum)."""
+    catalogue = load_products(tx, venue_id, {item.product_id for item in items})
+    amounts = [catalogue[item.product_id].price_minor * item.quantity for item in items]
+    total = sum(amounts)
+    if total > MAX_AMOUNT_MINOR:
+        raise InvalidAmount(f"the items total {total} exceeds the maximum of {MAX_AMOUNT_MINOR}")
+    return catalogue, amounts, total

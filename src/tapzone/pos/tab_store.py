@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tapzone.context import RequestContext
 from tapzone.media.lookup import BoundCard
 from tapzone.money import check_currency
 from tapzone.plans.card_accounts import SpendingPower
@@ -110,3 +111,51 @@ def tab_view(tx: Tx, card: BoundCard, power: SpendingPower | None = None, tab_id
             if other.open_total_minor
         ],
     )
+
+
+def record_closed_tab(
+    tx: Tx,
+    ctx: RequestContext,
+    *,
+    venue_id: int,
+    card_account_id: int,
+    state: str,
+    entry_id: int,
+    sold: list[tuple[sa.Row[Any], int]],
+) -> int:
+    """Keep lines that were paid (or put on account) at once as a closed tab, so receipts, reports and
+    the credit limit see what was sold. `sold` is (product row, quantity)."""
+    tab_id: int = tx.conn.execute(
+        tabs.insert()
+        .values(
+            venue_id=venue_id,
+            card_account_id=card_account_id,
+            state=state,
+            opened_at=tx.now,
+            closed_at=tx.now,
+            settlement_entry_id=entry_id,
+        )
+        .returning(tabs.c.id)
+    ).scalar_one()
+    tx.conn.execute(
+        tab_lines.insert(),
+        [
+            {
+                "venue_id": venue_id,
+                "tab_id": tab_id,
+                "product_id": product.id,
+                "name": product.name,
+                "quantity": quantity,
+                "unit_price_minor": product.price_minor,
+                "amount_minor": product.price_minor * quantity,
+                "vat_rate_bp": product.vat_rate_bp,
+                "product_group": product.product_group,
+                "state": "settled",
+                "device_id": ctx.device_id,
+                "operator_id": ctx.operator_id,
+                "created_at": tx.now,
+            }
+            for product, quantity in sold
+        ],
+    )
+    return tab_id

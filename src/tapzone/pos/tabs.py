@@ -13,7 +13,6 @@ from tapzone.customers.accounts import book_to_customer_account
 from tapzone.errors import (
     CreditLimitExceeded,
     InsufficientBalance,
-    InvalidAmount,
     InvalidRequest,
     NotFound,
     NothingToSettle,
@@ -21,9 +20,8 @@ from tapzone.errors import (
 )
 from tapzone.ledger import holds
 from tapzone.media.lookup import BoundCard, bound_card
-from tapzone.money import MAX_AMOUNT_MINOR
 from tapzone.plans.card_accounts import CreditType
-from tapzone.pos.catalogue import Item, check_items, load_products
+from tapzone.pos.catalogue import Item, items_payload, price_items
 from tapzone.pos.tab_store import ensure_open_tab, open_lines, open_tab_id, spending_power, tab_view
 from tapzone.pos.views import BillView, CancelView, TabView
 from tapzone.store.idempotency import run_idempotent
@@ -44,13 +42,7 @@ def save_items(
 ) -> TabView:
     """ "Spara": put products on the tab, refused past the limit (seed 001: the credit limit or the prepaid
     amount cannot be exceeded). Prepaid value is reserved by a hold per line; nothing is paid yet."""
-    check_items(items)
-    payload = {
-        "medium_uid": medium_uid,
-        "card_account_id": card_account_id,
-        "entry": entry.value,
-        "items": [[item.product_id, item.quantity] for item in items],
-    }
+    payload = items_payload(medium_uid, card_account_id, entry, items)
 
     def handler(tx: Tx) -> TabView:
         venue = authorise(tx, ctx, Permission.TAB_SAVE)
@@ -59,11 +51,7 @@ def save_items(
         account = card.account
         if account.credit_type is CreditType.NONE:
             raise WrongCreditType("this card account has neither credit nor prepaid value")
-        catalogue = load_products(tx, venue.id, {item.product_id for item in items})
-        amounts = [catalogue[item.product_id].price_minor * item.quantity for item in items]
-        total = sum(amounts)
-        if total > MAX_AMOUNT_MINOR:
-            raise InvalidAmount(f"the items total {total} exceeds the maximum of {MAX_AMOUNT_MINOR}")
+        catalogue, amounts, total = price_items(tx, venue.id, items)
         power = spending_power(tx, card)
         available = power.available_minor
         if total > available:
