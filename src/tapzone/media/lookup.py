@@ -25,6 +25,7 @@ class BoundCard:
     visit_id: int
     customer_id: int | None
     account: CardAccount
+    party_id: int | None = None
 
 
 def require_entry_permission(tx: Tx, ctx: RequestContext, entry: MediumEntry, uid: str) -> None:
@@ -74,6 +75,7 @@ def bound_card(
             media.c.state,
             visits.c.id.label("visit_id"),
             visits.c.customer_id,
+            visits.c.party_id,
             card_accounts.c.id.label("account_id"),
         )
         .select_from(
@@ -102,5 +104,10 @@ def bound_card(
     if account.closed:  # closed by a till that committed while we waited for the lock
         raise MediumNotBound("this card account was closed meanwhile")
     return BoundCard(
-        medium_id=row.id, medium_uid=row.uid, visit_id=row.visit_id, customer_id=row.customer_id, account=account
+        medium_id=row.id,
+        medium_uid=row.uid,
+        visit_id=row.visit_id,
+        customer_id=row.customer_id,
+        account=account,
+        party_id=row.party_id,
     )

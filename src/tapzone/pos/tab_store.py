@@ -8,12 +8,10 @@ import sqlalchemy as sa
 
 from tapzone.context import RequestContext
 from tapzone.media.lookup import BoundCard
-from tapzone.money import check_currency
 from tapzone.plans.card_accounts import SpendingPower
-from tapzone.plans.card_store import card_balance, open_tab_total
 from tapzone.pos.party import other_party_tabs
 from tapzone.pos.views import PartyDebtView, TabLineView, TabView
-from tapzone.store.tables import tab_lines, tabs
+from tapzone.store.tables import card_balances, tab_lines, tabs
 from tapzone.store.uow import Tx
 
 # A tab whose lines went straight to a registered customer's account: closed, nothing left to pay here.
@@ -27,8 +25,8 @@ def open_tab_id(tx: Tx, card_account_id: int) -> int | None:
     return None if value is None else int(value)
 
 
-def ensure_open_tab(tx: Tx, venue_id: int, card_account_id: int) -> int:
-    existing = open_tab_id(tx, card_account_id)
+def ensure_open_tab(tx: Tx, venue_id: int, card_account_id: int, known_tab_id: int | None = None) -> int:
+    existing = known_tab_id or open_tab_id(tx, card_account_id)
     if existing is not None:
         return existing
     tab_id: int = tx.conn.execute(
@@ -49,24 +47,44 @@ def open_lines(tx: Tx, tab_id: int) -> list[sa.Row[Any]]:
     )
 
 
-def spending_power(tx: Tx, card: BoundCard) -> SpendingPower:
+def tab_state(tx: Tx, card: BoundCard) -> tuple[SpendingPower, int | None]:
+    """What the card account can still spend, and its open tab, in one round trip (every Save reads it)."""
     account = card.account
-    return SpendingPower(
+
+    def lines_total(tab_status: str, line_state: str) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(sa.func.coalesce(sa.func.sum(tab_lines.c.amount_minor), 0))
+            .select_from(tab_lines.join(tabs, tabs.c.id == tab_lines.c.tab_id))
+            .where(tabs.c.card_account_id == account.id, tabs.c.state == tab_status, tab_lines.c.state == line_state)
+            .scalar_subquery()
+        )
+
+    row = tx.conn.execute(
+        sa.select(
+            sa.select(card_balances.c.balance)
+            .where(card_balances.c.card_account_id == account.id, card_balances.c.unit == account.currency)
+            .scalar_subquery()
+            .label("balance"),
+            lines_total("open", "open").label("open_total"),
+            lines_total(ON_ACCOUNT, "settled").label("on_account"),
+            sa.select(tabs.c.id)
+            .where(tabs.c.card_account_id == account.id, tabs.c.state == "open")
+            .scalar_subquery()
+            .label("tab_id"),
+        )
+    ).one()
+    power = SpendingPower(
         credit_type=account.credit_type,
         credit_limit_minor=account.credit_limit_minor,
-        money_balance_minor=card_balance(tx, account.id, check_currency(account.currency)),
-        open_tab_minor=open_tab_total(tx, account.id),
-        on_account_minor=on_account_total(tx, account.id),
+        money_balance_minor=int(row.balance or 0),
+        open_tab_minor=int(row.open_total),
+        on_account_minor=int(row.on_account),
     )
+    return power, row.tab_id
 
 
-def on_account_total(tx: Tx, card_account_id: int) -> int:
-    value = tx.conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(tab_lines.c.amount_minor), 0))
-        .select_from(tab_lines.join(tabs, tabs.c.id == tab_lines.c.tab_id))
-        .where(tabs.c.card_account_id == card_account_id, tabs.c.state == ON_ACCOUNT)
-    ).scalar_one()
-    return int(value)
+def spending_power(tx: Tx, card: BoundCard) -> SpendingPower:
+    return tab_state(tx, card)[0]
 
 
 def line_view(row: sa.Row[Any]) -> TabLineView:
@@ -85,8 +103,10 @@ def line_view(row: sa.Row[Any]) -> TabLineView:
 def tab_view(tx: Tx, card: BoundCard, power: SpendingPower | None = None, tab_id: int | None = None) -> TabView:
     """The till's view of a tab; a use case that already knows the spending power and tab passes them in."""
     account = card.account
-    power = power or spending_power(tx, card)
-    tab_id = tab_id or open_tab_id(tx, account.id)
+    if power is None:
+        power, tab_id = tab_state(tx, card)
+    elif tab_id is None:
+        tab_id = open_tab_id(tx, account.id)
     lines = open_lines(tx, tab_id) if tab_id is not None else []
     return TabView(
         medium_uid=card.medium_uid,
@@ -107,7 +127,7 @@ def tab_view(tx: Tx, card: BoundCard, power: SpendingPower | None = None, tab_id
                 tab_id=other.tab_id,
                 open_total_minor=other.open_total_minor,
             )
-            for other in other_party_tabs(tx, card.visit_id)
+            for other in (other_party_tabs(tx, card.visit_id) if card.party_id is not None else [])
             if other.open_total_minor
         ],
     )

@@ -22,7 +22,7 @@ from tapzone.ledger import holds
 from tapzone.media.lookup import BoundCard, bound_card
 from tapzone.plans.card_accounts import CreditType
 from tapzone.pos.catalogue import Item, items_payload, price_items
-from tapzone.pos.tab_store import ensure_open_tab, open_lines, open_tab_id, spending_power, tab_view
+from tapzone.pos.tab_store import ensure_open_tab, open_lines, open_tab_id, tab_state, tab_view
 from tapzone.pos.views import BillView, CancelView, TabView
 from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import bill_lines, bills, tab_lines
@@ -52,7 +52,7 @@ def save_items(
         if account.credit_type is CreditType.NONE:
             raise WrongCreditType("this card account has neither credit nor prepaid value")
         catalogue, amounts, total = price_items(tx, venue.id, items)
-        power = spending_power(tx, card)
+        power, known_tab_id = tab_state(tx, card)
         available = power.available_minor
         if total > available:
             if account.credit_type is CreditType.CREDIT:
@@ -67,7 +67,7 @@ def save_items(
             book_to_customer_account(tx, ctx, venue, card, list(zip(items, amounts, strict=True)), catalogue)
             after = dataclasses.replace(power, on_account_minor=power.on_account_minor + total)
             return tab_view(tx, card, after)
-        tab_id = ensure_open_tab(tx, venue.id, account.id)
+        tab_id = ensure_open_tab(tx, venue.id, account.id, known_tab_id)
         for item, amount in zip(items, amounts, strict=True):
             product = catalogue[item.product_id]
             line_id = tx.conn.execute(
