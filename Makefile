@@ -32,6 +32,8 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/driver_booking.py
 	$(BIN)/python bench/http_booking.py
+	$(BIN)/python bench/gate_taps.py
+	$(BIN)/python bench/summary.py
 
 ## demo: a fresh demo venue in ./var/demo.db, served with its docs on http://127.0.0.1:8000
 DEMO_DB := var/demo.db

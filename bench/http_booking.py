@@ -25,7 +25,8 @@ The API server runs as a subprocess (`tapzone serve`); every database is new and
 `tapzone.store.migrate.upgrade` (PostgreSQL scratch databases are dropped WITH (FORCE) at the end, also on
 error). CPU used by the client, the server and PostgreSQL is sampled around every HTTP phase (cpuwatch.py).
 
-The last line printed is one JSON object: {"pg": {...}, "sqlite": {...}}.
+The last line printed is one JSON object: {"pg": {...}, "sqlite": {...}}; it is also written to
+var/bench/http.json (summary.py merges it with the gate run's).
 
 Usage:
     .venv/bin/python bench/http_booking.py [--duration 20] [--engines pg,sqlite] [--pg-workers 2]
@@ -66,6 +67,7 @@ from tapzone.store.db import make_engine
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+OUT_PATH = Path(__file__).resolve().parent.parent / "var" / "bench" / "http.json"  # the last line, for summary.py
 CORES = os.cpu_count() or 1
 
 out = Console(width=132, highlight=False)
@@ -595,8 +597,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_engine(report)
     out.print()
     print_summary(reports)
+    line = json.dumps({report.engine: report.summary() for report in reports}, separators=(", ", ": "))
+    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    OUT_PATH.write_text(line + "\n")
     sys.stdout.flush()
-    print(json.dumps({report.engine: report.summary() for report in reports}, separators=(", ", ": ")))
+    print(line)
     return 0
 
 
