@@ -231,3 +231,23 @@ def test_two_gates_tapping_one_medium_at_once_let_it_out_once(zone: Zone) -> Non
         thread.join()
     assert sorted(result.allowed for result in results) == [False, True]
     assert {result.reason for result in results} == {"goodbye", "medium-returned"}
+
+
+def test_free_zone_gates_only_count_passages(zone: Zone) -> None:
+    """seed 000: the exit and unbinding rules hold only for zones of type paid."""
+    from tapzone.access.model import Direction, ServiceType
+    from tapzone.access.setup import add_gate, create_zone
+    from tapzone.venues.model import DeviceKind
+
+    w = zone.world
+    lobby = create_zone(w.uow, w.venue_id, name="Lobby", service_type=ServiceType.FREE)
+    door = add_gate(
+        w.uow, w.venue_id, name="Lobby door", kind=DeviceKind.VALIDATOR, zone_id=lobby, direction=Direction.OUT
+    )
+    zone.sell(zone.credit_entry, "FZ1")
+    zone.tap(zone.entrance, "FZ1")
+    save_items(w.uow, w.ctx(), medium_uid="FZ1", items=[Item(w.beer_id)])
+    passed = zone.tap(door, "FZ1")
+    assert (passed.allowed, passed.reason, passed.unbound) == (True, "goodbye", False)
+    assert zone.tap(zone.exit, "FZ1").reason == "unpaid-goods"  # the paid zone's own exit still knows the tab
+    assert zone.tap(door, "NOBODY").reason == "unknown-medium"

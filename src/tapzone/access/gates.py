@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from tapzone.access.deposits import refund_deposit
-from tapzone.access.model import AntiPassback, Decision, Direction, Passage, TapFacts, decide, passage_for
+from tapzone.access.model import AntiPassback, Decision, Direction, Passage, ServiceType, TapFacts, decide, passage_for
 from tapzone.access.overstay import charge_overstay, overstay_unpaid
 from tapzone.access.visits import close_visit
 from tapzone.context import RequestContext
@@ -24,7 +24,7 @@ from tapzone.plans.card_accounts import CreditType
 from tapzone.plans.card_store import accounts_of_visit, card_balance, lock_card_accounts, open_tab_total
 from tapzone.pos.tab_store import open_tab_id
 from tapzone.store.idempotency import run_idempotent
-from tapzone.store.tables import access_events, devices, gates, media, parties, venues, visits
+from tapzone.store.tables import access_events, devices, gates, media, parties, venues, visits, zones
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import DeviceKind
 from tapzone.venues.repo import load_venue
@@ -56,15 +56,24 @@ class Gate:
     open_ms: int
     language: str
     auto_unbind: bool
+    paid_zone: bool
 
 
 def _gate(tx: Tx, ctx: RequestContext) -> Gate:
     row = tx.conn.execute(
         sa.select(
-            devices.c.kind, gates.c.zone_id, gates.c.direction, gates.c.open_ms, venues.c.language, venues.c.auto_unbind
+            devices.c.kind,
+            gates.c.zone_id,
+            gates.c.direction,
+            gates.c.open_ms,
+            venues.c.language,
+            venues.c.auto_unbind,
+            zones.c.service_type,
         )
         .select_from(
-            devices.join(gates, gates.c.device_id == devices.c.id).join(venues, venues.c.id == devices.c.venue_id)
+            devices.join(gates, gates.c.device_id == devices.c.id)
+            .join(venues, venues.c.id == devices.c.venue_id)
+            .join(zones, zones.c.id == gates.c.zone_id)
         )
         .where(devices.c.id == ctx.device_id, devices.c.venue_id == ctx.venue_id)
     ).first()
@@ -79,6 +88,7 @@ def _gate(tx: Tx, ctx: RequestContext) -> Gate:
         row.open_ms,
         row.language,
         row.auto_unbind,
+        ServiceType(row.service_type) is ServiceType.PAID,
     )
 
 
@@ -225,7 +235,7 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
         unpaid_credit = prepaid_owed = 0
         tab_ids: list[int] = []
         overstay_minor = 0
-        if visit is not None and visit.inside:
+        if visit is not None and visit.inside and gate.paid_zone:
             if passage_for(gate.direction, inside=True) is Passage.EXIT:
                 charge_overstay(tx, visit, gate.device_id)
                 overstay_minor = overstay_unpaid(tx, visit.id)
@@ -239,10 +249,11 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
             unpaid_credit_minor=unpaid_credit,
             prepaid_owed_minor=prepaid_owed,
             overstay_unpaid_minor=overstay_minor,
+            paid_zone=gate.paid_zone,
         )
         decision = decide(facts)
         unbound = False
-        if decision.allowed and visit is not None:
+        if decision.allowed and visit is not None and gate.paid_zone:
             if decision.passage is Passage.ENTRY:
                 tx.conn.execute(
                     visits.update()

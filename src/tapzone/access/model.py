@@ -80,6 +80,7 @@ class TapFacts:
     unpaid_credit_minor: int  # open lines on credit (and none-type) card accounts of the visit
     prepaid_owed_minor: int  # prepaid value left plus open lines on prepaid card accounts
     overstay_unpaid_minor: int = 0  # open overstay lines (also counted in the two sums above)
+    paid_zone: bool = True  # seed 000: the exit and unbinding rules apply only to zones of type paid
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,11 @@ def decide(facts: TapFacts) -> Decision:
         return _deny(Reason.MEDIUM_BLOCKED)
     if facts.medium_state is MediumState.LOST:
         return _deny(Reason.MEDIUM_LOST)
+    if not facts.paid_zone:
+        # A free area only counts passages: no ticket, no anti-passback, nothing owed at its exit.
+        passage = passage_for(facts.gate_direction, facts.inside)
+        reason = Reason.WELCOME if passage is Passage.ENTRY else Reason.GOODBYE
+        return Decision(allowed=True, reason=reason, passage=passage)
     if facts.visit_zone_id is None:
         return _deny(Reason.MEDIUM_RETURNED)
     if facts.visit_zone_id != facts.gate_zone_id:
