@@ -209,18 +209,36 @@ def _split_top_level(text: str) -> list[str]:
 def _produces(sql_text: str, table: str) -> tuple[int, str] | None:
     """(position, result column name) of `<table>.id` in the statement's result row, if it returns it."""
     returning = re.search(r"\bRETURNING (.*)$", sql_text, re.S)
-    select = re.match(r"\s*SELECT (.*?)\s+FROM\b", sql_text, re.S)
     if returning and re.match(rf"\s*INSERT INTO {table} ", sql_text):
         items = _split_top_level(returning.group(1))
-    elif select:
-        items = _split_top_level(select.group(1))
+    elif re.match(r"\s*SELECT ", sql_text):
+        items = _split_top_level(_select_list(sql_text))
     else:
         return None
     for position, item in enumerate(items):
-        expression, _, alias = item.partition(" AS ")
-        if expression.strip() == f"{table}.id" or (returning and expression.strip() == "id"):
-            return position, alias.strip() or "id"
+        expression, _, alias = item.rpartition(" AS ") if " AS " in item else (item, "", "")
+        expression, alias = expression.strip(), alias.strip()
+        # `tabs.id`, or a scalar subquery selecting it and named after it (`(SELECT tabs.id …) AS tab_id`).
+        named_subquery = alias == f"{table.removesuffix('s')}_id" and expression.startswith(f"(SELECT {table}.id ")
+        if expression == f"{table}.id" or named_subquery or (returning and expression == "id"):
+            return position, alias or "id"
     return None
+
+
+def _select_list(sql_text: str) -> str:
+    """The select list of a SELECT: everything up to its own FROM (not a subquery's), or to the end."""
+    text = sql_text.strip()[len("SELECT ") :]
+    depth = 0
+    for position, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif (depth == 0 and text.startswith(" FROM ", position)) or (
+            depth == 0 and text.startswith("\nFROM ", position)
+        ):
+            return text[:position]
+    return text
 
 
 def analyse(dialect: str, statements: list[Statement], roles: dict[str, Any]) -> Capture:
