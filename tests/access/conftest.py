@@ -132,7 +132,3 @@ def zone(world: World) -> Zone:
             companions=5,
         ),
     )
-
-
-def new_ctx(world: World) -> RequestContext:
-    return world.ctx()

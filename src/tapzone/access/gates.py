@@ -92,7 +92,7 @@ def _gate(tx: Tx, ctx: RequestContext) -> Gate:
     )
 
 
-def _owed(tx: Tx, visit_id: int, currency_of: str | None) -> tuple[int, int, list[int]]:
+def _owed(tx: Tx, visit_id: int) -> tuple[int, int, list[int]]:
     """(unpaid on credit accounts, owed on prepaid accounts, open tab ids) of a visit, accounts locked."""
     accounts = lock_card_accounts(tx, [account.id for account in accounts_of_visit(tx, visit_id)])
     unpaid_credit = prepaid_owed = 0
@@ -106,7 +106,7 @@ def _owed(tx: Tx, visit_id: int, currency_of: str | None) -> tuple[int, int, lis
             if tab_id is not None:
                 tab_ids.append(tab_id)
         if account.credit_type is CreditType.PREPAID:
-            prepaid_owed += open_total + max(card_balance(tx, account.id, currency_of or account.currency), 0)
+            prepaid_owed += open_total + max(card_balance(tx, account.id, account.currency), 0)
         else:
             unpaid_credit += open_total
     return unpaid_credit, prepaid_owed, tab_ids
@@ -239,7 +239,7 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
             if passage_for(gate.direction, inside=True) is Passage.EXIT:
                 charge_overstay(tx, visit, gate.device_id)
                 overstay_minor = overstay_unpaid(tx, visit.id)
-            unpaid_credit, prepaid_owed, tab_ids = _owed(tx, visit.id, None)
+            unpaid_credit, prepaid_owed, tab_ids = _owed(tx, visit.id)
         facts = TapFacts(
             gate_zone_id=gate.zone_id,
             gate_direction=gate.direction,
