@@ -30,7 +30,7 @@ def test_same_key_with_another_body_is_refused(api: Api) -> None:
 
 def test_twin_in_flight_in_this_process_gets_409(api: Api) -> None:
     api.issue("ID3", "prepaid", 1000)
-    slot = (str(api.client.app.state.services.uow.engine.url), api.world.venue_id, api.world.till_id, "busy-1")  # type: ignore[attr-defined]
+    slot = (api.client.app.state.services.uow.engine_key, api.world.venue_id, api.world.till_id, "busy-1")  # type: ignore[attr-defined]
     with idempotency._running_guard:
         idempotency._running[slot] = __import__("threading").Event()
     try:

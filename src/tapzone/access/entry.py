@@ -131,8 +131,8 @@ def sell_entry(
     }
 
     def handler(tx: Tx) -> EntrySaleView:
-        venue = authorise(tx, ctx, Permission.MEDIUM_ISSUE)
-        authorise(tx, ctx, Permission.SALE)
+        needed = [Permission.MEDIUM_ISSUE, Permission.SALE]
+        venue = authorise(tx, ctx, *needed, *([Permission.TOPUP] if initial_load is not None else []))
         product = _entry_product(tx, venue.id, entry_product_id)
         credit_type = CreditType(product.credit_type)
         if len(companions) > product.companions:
@@ -141,7 +141,6 @@ def sell_entry(
         if initial_load is not None:
             if credit_type is not CreditType.PREPAID:
                 raise InvalidRequest("only a prepaid entry is loaded with value (seed 001 'Ladda')")
-            authorise(tx, ctx, Permission.TOPUP)
             load_minor = minor_in(initial_load, venue.currency, "initial load")
         deposit_total = product.deposit_minor * len(all_uids)
         due = product.price_minor + deposit_total + load_minor

@@ -153,6 +153,11 @@ def bind_medium(
     return Binding(visit_id, account_id, medium.id, medium.uid, medium.kind)
 
 
+def _issue_permissions(initial_load: Money | None) -> list[Permission]:
+    """Issuing needs medium.issue; loading value with it also needs the top-up permission."""
+    return [Permission.MEDIUM_ISSUE] + ([Permission.TOPUP] if initial_load is not None else [])
+
+
 def _medium_for_issue(tx: Tx, ctx: RequestContext, uid: str, kind: MediumKind) -> sa.Row[Any]:
     """The registered medium, or a newly registered one (seed 001 "Registrering av kort/armband")."""
     row = find_medium(tx, ctx.venue_id, uid)
@@ -209,10 +214,9 @@ def issue_medium(
     }
 
     def handler(tx: Tx) -> VisitView:
-        venue = authorise(tx, ctx, Permission.MEDIUM_ISSUE)
+        venue = authorise(tx, ctx, *_issue_permissions(initial_load))
         load_minor = 0
         if initial_load is not None:
-            authorise(tx, ctx, Permission.TOPUP)
             load_minor = minor_in(initial_load, venue.currency, "initial load")
         binding = bind_medium(
             tx,
@@ -282,10 +286,9 @@ def add_card_account(
     }
 
     def handler(tx: Tx) -> CardAccountView:
-        venue = authorise(tx, ctx, Permission.MEDIUM_ISSUE)
+        venue = authorise(tx, ctx, *_issue_permissions(initial_load))
         load_minor = 0
         if initial_load is not None:
-            authorise(tx, ctx, Permission.TOPUP)
             load_minor = minor_in(initial_load, venue.currency, "initial load")
         medium = usable_medium(tx, ctx, medium_uid, entry)
         visit_id = _open_visit_id(tx, medium.id)

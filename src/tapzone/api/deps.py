@@ -28,11 +28,15 @@ def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> Cal
     return svc.auth.caller(request)
 
 
-def write_context(request: Request, who: Annotated[Caller, Depends(caller)]) -> RequestContext:
-    """A write: authenticated, JSON, and carrying its Idempotency-Key (DESIGN §4)."""
+def require_json(request: Request) -> None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
+
+
+def write_context(request: Request, who: Annotated[Caller, Depends(caller)]) -> RequestContext:
+    """A write: authenticated, JSON, and carrying its Idempotency-Key (DESIGN §4)."""
+    require_json(request)
     return who.context(idempotency_key(request))
 
 

@@ -80,7 +80,7 @@ def run_idempotent(
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidRequest(f"idempotency key must be 1..{MAX_KEY_LENGTH} characters")
     fingerprint = fingerprint_of(operation, payload)
-    slot = (str(uow.engine.url), ctx.venue_id, ctx.device_id, key)
+    slot = (uow.engine_key, ctx.venue_id, ctx.device_id, key)
     with _claim(slot, in_flight):
         return _run_once(uow, ctx, operation, fingerprint, handler, result_type, in_flight)
 

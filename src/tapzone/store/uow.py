@@ -79,6 +79,8 @@ class UnitOfWork:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.in_flight_policy = in_flight_policy
+        # Names this database in the in-process registry of running idempotency keys.
+        self.engine_key = engine.url.render_as_string(hide_password=True)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

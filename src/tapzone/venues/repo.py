@@ -22,13 +22,14 @@ def load_venue(tx: Tx, venue_id: int) -> Venue:
     return _venue_from_row(row)
 
 
-def authorise(tx: Tx, ctx: RequestContext, permission: Permission) -> Venue:
-    """Load the venue and check that the device belongs to it and the operator may do `permission`.
+def authorise(tx: Tx, ctx: RequestContext, *permissions: Permission) -> Venue:
+    """Load the venue and check that the device belongs to it and the operator holds every permission.
 
-    One round trip: this runs at the start of every use case.
+    One round trip, however many permissions a use case needs: this runs at the start of every use case.
     """
+    wanted = [permission.value for permission in permissions]
     operator = staff.alias("operator")
-    row = tx.conn.execute(
+    rows = tx.conn.execute(
         sa.select(
             venues,
             devices.c.id.label("device_found"),
@@ -46,21 +47,22 @@ def authorise(tx: Tx, ctx: RequestContext, permission: Permission) -> Venue:
             )
             .outerjoin(
                 role_permissions,
-                sa.and_(
-                    role_permissions.c.role_id == operator.c.role_id, role_permissions.c.permission == permission.value
-                ),
+                sa.and_(role_permissions.c.role_id == operator.c.role_id, role_permissions.c.permission.in_(wanted)),
             )
         )
         .where(venues.c.id == ctx.venue_id)
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise NotFound(f"venue {ctx.venue_id} does not exist")
+    row = rows[0]  # one row per permission held; the venue, device and operator columns are the same in each
     if row.device_found is None:
         raise PermissionDenied("this device is not registered for the venue")
     if ctx.operator_id is None:
-        raise PermissionDenied(f"{permission.value} needs a signed-in staff member")
-    if row.allowed is None:
-        raise PermissionDenied(f"this staff member lacks the permission {permission.value}")
+        raise PermissionDenied(f"{wanted[0]} needs a signed-in staff member")
+    held = {r.allowed for r in rows}
+    missing = [permission for permission in wanted if permission not in held]
+    if missing:
+        raise PermissionDenied(f"this staff member lacks the permission {missing[0]}")
     return dataclasses.replace(_venue_from_row(row), pay_with_medium=bool(row.till_pays_with_medium))
 
 

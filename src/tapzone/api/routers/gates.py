@@ -10,9 +10,9 @@ from pydantic import Field, StrictStr
 from tapzone.access.entry import EntrySaleView, sell_entry
 from tapzone.access.feed import MAX_EVENTS, AccessEventView, list_access_events
 from tapzone.access.gates import MAX_TAP_ID_LENGTH, TapView, tap
-from tapzone.api.deps import Uow, Who, Write
+from tapzone.api.deps import Uow, Who, Write, require_json
 from tapzone.api.schemas import AmountIn, Body, TenderIn, Uid
-from tapzone.errors import PermissionDenied, UnsupportedMediaType
+from tapzone.errors import PermissionDenied
 from tapzone.media.model import MediumKind
 from tapzone.money import Money
 from tapzone.pos.tenders import Tender
@@ -55,8 +55,7 @@ def post_entry(body: SellEntry, ctx: Write, uow: Uow) -> EntrySaleView:
 def post_tap(gate_id: int, body: TapIn, request: Request, who: Who, uow: Uow) -> TapView:
     """A gate read a medium: allow or deny with a reason code, a display text in the venue's language and
     how long to open. The gate's own tap id makes a repeated tap return the stored decision."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType("send the body as application/json")
+    require_json(request)
     if who.device.device_id != gate_id:
         raise PermissionDenied("a gate may only tap as itself")
     return tap(uow, who.context(f"tap:{body.tap_id}"), tap_id=body.tap_id, medium_uid=body.medium_uid)
