@@ -206,6 +206,44 @@ class UnsupportedMediaType(TapzoneError):
     status = 415
 
 
+class InvalidAccountType(TapzoneError):
+    """An account type whose fields contradict each other, e.g. pay without top-up on a visit card."""
+
+    type = "invalid-account-type"
+    title = "Invalid account type"
+    status = 422
+
+
+class AccountTypeNotSellable(TapzoneError):
+    """The account type is for internal use or its selling season is over (seed 002 "Artikel")."""
+
+    type = "account-type-not-sellable"
+    title = "Account type not for sale"
+    status = 409
+
+
+class ContractRequired(TapzoneError):
+    """A subscription type is issued only with a complete contract (seed 002 "Abovertrag")."""
+
+    type = "contract-required"
+    title = "Contract required"
+    status = 422
+
+
+class InvalidIban(TapzoneError):
+    type = "invalid-iban"
+    title = "Invalid IBAN"
+    status = 422
+
+
+class AccountTypeMismatch(TapzoneError):
+    """A card account may only move to a venue whose type with the same number works the same way."""
+
+    type = "account-type-mismatch"
+    title = "Account type differs"
+    status = 409
+
+
 def all_error_types() -> list[type[TapzoneError]]:
     """Every concrete error class, for catalogs, docs and tests."""
     found: list[type[TapzoneError]] = []

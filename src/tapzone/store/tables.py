@@ -49,6 +49,12 @@ venues = sa.Table(
     # seed 001 usePaymentKeyForPerson: a registered customer's debt stays on the wristband (settled before
     # exit) instead of going to the customer account.
     sa.Column("member_debt_on_medium", sa.Boolean, nullable=False, server_default=sa.false()),
+    # seed 002 "Pfand": the card deposit when a medium is sold without an account type that sets its own.
+    sa.Column("card_deposit_minor", Amount, nullable=False, server_default="0"),
+    # seed 002 "Stellenzahl": card numbers are shown with this many trailing digits (10046 → 046).
+    sa.Column("card_number_digits", sa.Integer, nullable=True),
+    # Networked venues of one chain can hand card accounts to each other (seed 002 "vernetzte Studios").
+    sa.Column("chain", sa.String(64), nullable=True),
 )
 
 devices = sa.Table(
@@ -102,6 +108,9 @@ customers = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=True),
     _created(),
+    sa.Column("price_group_id", ID, sa.ForeignKey("price_groups.id"), nullable=True),
+    # seed 002 "Hauttypen": the customer's skin type limits tanning time on types that enforce it.
+    sa.Column("skin_type", sa.Integer, nullable=True),
 )
 
 media = sa.Table(
@@ -160,6 +169,13 @@ card_accounts = sa.Table(
     sa.Column("opened_at", UTCDateTime(), nullable=False),
     sa.Column("closed_at", UTCDateTime(), nullable=True),
     sa.CheckConstraint("credit_limit_minor >= 0", name="credit_limit_not_negative"),
+    # seed 002: the account type whose tariff and rules apply; NULL for a plain seed 001 credit/prepaid account.
+    sa.Column("account_type_id", ID, sa.ForeignKey("account_types.id"), nullable=True, index=True),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    # The start of the last service used with this account: lock periods and "half time after N days".
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    # Why the account closed: returned with the medium, deleted on expiry, transferred to another venue.
+    sa.Column("closed_reason", sa.String(16), nullable=True),
 )
 
 # The card-side record of what each card account holds (holder's view: positive = owed to the holder).
@@ -451,4 +467,214 @@ access_events = sa.Table(
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("gate_id", "tap_id"),
     sa.Index("ix_access_events_venue_recorded", "venue_id", "recorded_at"),
+)
+
+# seed 004 "Benutzergruppe": customers whose products have other prices (staff, members, guests).
+price_groups = sa.Table(
+    "price_groups",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(64), nullable=False),
+    _created(),
+    sa.UniqueConstraint("venue_id", "name"),
+)
+
+product_prices = sa.Table(
+    "product_prices",
+    metadata,
+    sa.Column("product_id", ID, sa.ForeignKey("products.id"), primary_key=True),
+    sa.Column("price_group_id", ID, sa.ForeignKey("price_groups.id"), primary_key=True),
+    _venue(),
+    sa.Column("price_minor", Amount, nullable=False),
+    sa.CheckConstraint("price_minor > 0", name="price_positive"),
+)
+
+# seed 002 "Tarife": how a service is priced. A time table (rates) overrides the base price by weekday and time.
+tariffs = sa.Table(
+    "tariffs",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # per-use, per-minute, subscription
+    sa.Column("price_minor", Amount, nullable=True),
+    # Subscription tariff ("Abotarif"): the longest session and which resources it may switch on.
+    sa.Column("max_minutes", sa.Integer, nullable=True),
+    sa.Column("resource_ids", sa.String(500), nullable=False, server_default=""),
+    _created(),
+    sa.UniqueConstraint("venue_id", "name"),
+)
+
+tariff_rates = sa.Table(
+    "tariff_rates",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("tariff_id", ID, sa.ForeignKey("tariffs.id"), nullable=False, index=True),
+    sa.Column("weekdays", sa.Integer, nullable=False),  # bit 0 = Monday … bit 6 = Sunday
+    sa.Column("start_minute", sa.Integer, nullable=False),
+    sa.Column("end_minute", sa.Integer, nullable=False),
+    sa.Column("price_minor", Amount, nullable=False),
+)
+
+# seed 002 "Aufwertung": how a sale price turns into balances. Free: any price, optional bonus percentage;
+# stepped: a price list, each step mapping to increments.
+topup_rules = sa.Table(
+    "topup_rules",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # free, stepped
+    sa.Column("bonus_percent_bp", sa.Integer, nullable=False, server_default="0"),
+    _created(),
+    sa.UniqueConstraint("venue_id", "name"),
+)
+
+topup_steps = sa.Table(
+    "topup_steps",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("rule_id", ID, sa.ForeignKey("topup_rules.id"), nullable=False, index=True),
+    sa.Column("price_minor", Amount, nullable=False),
+    sa.Column("money_minor", Amount, nullable=False, server_default="0"),
+    sa.Column("bonus", Amount, nullable=False, server_default="0"),
+    sa.Column("minutes", Amount, nullable=False, server_default="0"),
+    sa.Column("visits", Amount, nullable=False, server_default="0"),
+    sa.Column("days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("months", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.UniqueConstraint("rule_id", "price_minor"),
+)
+
+# seed 002 "Kartenkonto": a tariff system sold as a card. Every field of the manual's dialog is a column.
+account_types = sa.Table(
+    "account_types",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("tariff_id", ID, sa.ForeignKey("tariffs.id"), nullable=True),
+    sa.Column("usage_free", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("topup_rule_id", ID, sa.ForeignKey("topup_rules.id"), nullable=True),
+    sa.Column("discount_type_id", ID, sa.ForeignKey("account_types.id"), nullable=True),
+    sa.Column("default_price_minor", Amount, nullable=True),
+    sa.Column("vat_rate_bp", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deposit_minor", Amount, nullable=True),
+    sa.Column("deposit_is_sale_price", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("lock_days", sa.Integer, nullable=True),
+    sa.Column("lock_hours", sa.Integer, nullable=True),
+    sa.Column("half_time_after_days", sa.Integer, nullable=True),
+    sa.Column("fee_minor", Amount, nullable=False, server_default="0"),
+    sa.Column("number_from", sa.BigInteger, nullable=True),
+    sa.Column("number_to", sa.BigInteger, nullable=True),
+    sa.Column("sellable", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("auto_renew", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("delete_on_expiry", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pay_without_topup", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("staff_only", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("fingerprint_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("picture", sa.String(200), nullable=True),
+    sa.Column("skin_types_enforced", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("contract_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+    sa.UniqueConstraint("venue_id", "number"),
+    sa.CheckConstraint("fee_minor >= 0", name="fee_not_negative"),
+)
+
+# seed 002 "Hauttypen": the longest session per skin type.
+skin_types = sa.Table(
+    "skin_types",
+    metadata,
+    sa.Column("venue_id", ID, sa.ForeignKey("venues.id"), primary_key=True),
+    sa.Column("skin_type", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("max_minutes", sa.Integer, nullable=False),
+)
+
+# seed 002 "Abovertrag": the subscription contract filled in when a card account of such a type is issued.
+contracts = sa.Table(
+    "contracts",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False, unique=True),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("account_holder", sa.String(200), nullable=False),
+    sa.Column("iban", sa.String(34), nullable=False),
+    sa.Column("bic", sa.String(11), nullable=True),
+    sa.Column("mandate_reference", sa.String(35), nullable=False),
+    sa.Column("mandate_signed_on", sa.Date, nullable=False),
+    sa.Column("address", sa.String(500), nullable=False),
+    _created(),
+)
+
+# A service device (sunbed, sauna, fitness area): the product it books usage to, its longest session.
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), primary_key=True),
+    _venue(),
+    sa.Column("product_id", ID, sa.ForeignKey("products.id"), nullable=False),
+    sa.Column("max_minutes", sa.Integer, nullable=False),
+)
+
+resource_sessions = sa.Table(
+    "resource_sessions",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("resource_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False, index=True),
+    sa.Column("requested_by_device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("price_minor", Amount, nullable=False),
+    sa.Column("paid_with", sa.String(16), nullable=False),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("tab_line_id", ID, sa.ForeignKey("tab_lines.id"), nullable=True),
+)
+
+# A fingerprint reader confirmed that the person holding the medium is its owner; valid for a short while.
+fingerprint_matches = sa.Table(
+    "fingerprint_matches",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), nullable=False, index=True),
+    sa.Column("reader_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("matched_at", UTCDateTime(), nullable=False),
+)
+
+# The log of card-account changes that move no money of their own (seed 002: renewals and deletions appear in
+# the log data). (account, code, day) is unique: the daily job renews or deletes an account at most once a day.
+card_account_changes = sa.Table(
+    "card_account_changes",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("business_day", sa.Date, nullable=False),
+    sa.Column("valid_until_before", sa.Date, nullable=True),
+    sa.Column("valid_until_after", sa.Date, nullable=True),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("note", sa.String(200), nullable=False, server_default=""),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("card_account_id", "code", "business_day"),
+)
+
+# One row per venue and day the daily job finished; a rerun of a finished day does nothing.
+daily_runs = sa.Table(
+    "daily_runs",
+    metadata,
+    sa.Column("venue_id", ID, sa.ForeignKey("venues.id"), primary_key=True),
+    sa.Column("business_day", sa.Date, primary_key=True),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("renewed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deleted", sa.Integer, nullable=False, server_default="0"),
 )

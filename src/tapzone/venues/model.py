@@ -22,6 +22,9 @@ class DeviceKind(StrEnum):
     VALIDATOR = "validator"  # a reader on a free passage; the visitor keeps the medium
     COLLECTOR = "collector"  # an exit turnstile that swallows the wristband (seed 000 automatic withdrawal)
     MOBILE = "mobile"  # a phone acting as a validator (seed 000 "Мобильный оператор")
+    RESOURCE = "resource"  # a service device: sunbed, sauna, fitness area (seed 002)
+    KIOSK = "kiosk"  # a self-service machine without staff (seed 002 "Automat")
+    FINGERPRINT_READER = "fingerprint-reader"  # confirms that the holder owns the medium (seed 002)
 
 
 GATE_KINDS = frozenset({DeviceKind.TURNSTILE, DeviceKind.VALIDATOR, DeviceKind.COLLECTOR, DeviceKind.MOBILE})

@@ -23,6 +23,10 @@ class Permission(StrEnum):
     VENUE_CONFIGURE = "venue.configure"
     REPORT_VIEW = "report.view"
     ACCESS_VIEW = "access.view"  # the entry view: gate events, failed exits with their tabs (seed 001)
+    ACCOUNT_SELL = "account.sell"  # sell an account type onto a medium (seed 002)
+    RESOURCE_START = "resource.start"  # switch on a sunbed or other service from the counter (seed 002)
+    CUSTOMER_MANAGE = "customer.manage"  # price group, skin type, contract data of a customer
+    ACCOUNT_TRANSFER = "account.transfer"  # hand a card account to another venue of the chain (seed 002)
 
 
 _CASHIER = frozenset(
@@ -36,6 +40,9 @@ _CASHIER = frozenset(
         Permission.SALE,
         Permission.PREPAID_REFUND,
         Permission.ACCESS_VIEW,
+        Permission.ACCOUNT_SELL,
+        Permission.RESOURCE_START,
+        Permission.CUSTOMER_MANAGE,
     }
 )
 _MANAGER = _CASHIER | {
@@ -44,6 +51,7 @@ _MANAGER = _CASHIER | {
     Permission.MEDIUM_MANUAL_ENTRY,
     Permission.MEDIUM_TRANSFER,
     Permission.REPORT_VIEW,
+    Permission.ACCOUNT_TRANSFER,
 }
 _SUPPORT = frozenset(
     {
