@@ -23,6 +23,7 @@ class CardAccount:
     currency: str
     is_active: bool
     closed: bool
+    account_type_id: int | None = None
 
 
 def card_account_from_row(row: sa.Row[Any]) -> CardAccount:
@@ -36,6 +37,7 @@ def card_account_from_row(row: sa.Row[Any]) -> CardAccount:
         currency=row.currency,
         is_active=row.is_active,
         closed=row.closed_at is not None,
+        account_type_id=row.account_type_id,
     )
 
 

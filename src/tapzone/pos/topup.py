@@ -74,6 +74,13 @@ def top_up(
         venue = authorise(tx, ctx, Permission.TOPUP)
         amount_minor = minor_in(amount, venue.currency)
         card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
+        if card.account.account_type_id is not None:
+            # An account of a seed 002 type is topped up by its type's rule (bonus, price list, fee).
+            from tapzone.plans.selling import top_up_typed_account
+
+            return top_up_typed_account(
+                tx, ctx, venue, card.account.account_type_id, card.account.id, amount_minor, tender, card_provider
+            )
         if card.account.credit_type is not CreditType.PREPAID:
             raise WrongCreditType("only prepaid card accounts can be loaded")
         entry_id = book_topup(tx, ctx, venue, card.account.id, amount_minor, tender, card_provider)
