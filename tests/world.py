@@ -30,6 +30,7 @@ class World:
     beer_id: int  # 4.50 at 19 %
     fries_id: int  # 3.20 at 7 %
     towel_id: int  # 12.00 at 19 %
+    admin_id: int = 0
     currency: str = "EUR"
 
     @staticmethod
@@ -79,6 +80,7 @@ def build_world(uow: UnitOfWork, fiscal_profile: FiscalProfile = FiscalProfile.D
         cashier_id=add_staff(uow, venue_id, name="Kim Cashier", login="kim", role="cashier"),
         manager_id=add_staff(uow, venue_id, name="Mo Manager", login="mo", role="manager"),
         gate_staff_id=add_staff(uow, venue_id, name="Gus Gate", login="gus", role="gate"),
+        admin_id=add_staff(uow, venue_id, name="Ada Admin", login="ada", role="admin"),
         beer_id=create_product(uow, venue_id, name="Beer", price_minor=450, vat_rate_bp=1900, product_group="drinks"),
         fries_id=create_product(uow, venue_id, name="Fries", price_minor=320, vat_rate_bp=700, product_group="food"),
         towel_id=create_product(uow, venue_id, name="Towel", price_minor=1200, vat_rate_bp=1900, product_group="shop"),

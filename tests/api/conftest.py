@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tapzone.api.app import create_app
+from tapzone.clock import FixedClock
 from tapzone.store.tables import staff
 from tapzone.venues.credentials import issue_device_token
 from tests.world import World
@@ -91,13 +92,19 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def api(world: World, db_url: str) -> Iterator[Api]:
+def api_clock() -> FixedClock:
+    """The API's clock; a test module overrides this fixture to move time (lock periods, expiry)."""
+    return World.default_clock()
+
+
+@pytest.fixture
+def api(world: World, db_url: str, api_clock: FixedClock) -> Iterator[Api]:
     uow = world.uow
     with uow.engine.begin() as conn:
         conn.execute(staff.update().values(password_hash=password_hash()))
     till_token = issue_device_token(uow, world.till_id)
     till2_token = issue_device_token(uow, world.till2_id)
-    app = create_app(db_url, clock=World.default_clock())
+    app = create_app(db_url, clock=api_clock)
     with TestClient(app, raise_server_exceptions=True) as client:
         yield Api(client, world, till_token, till2_token, {})
 

@@ -49,7 +49,7 @@ from tapzone.store.tables import (
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import DeviceKind, Venue
 from tapzone.venues.permissions import Permission
-from tapzone.venues.repo import authorise, load_venue
+from tapzone.venues.repo import authorise_unattended
 
 # A fingerprint match confirms the holder for the session that follows, not for the rest of the day.
 FINGERPRINT_MATCH_VALID = timedelta(minutes=2)
@@ -83,18 +83,11 @@ class FingerprintView(BaseModel):
 def _caller_kind(tx: Tx, ctx: RequestContext, resource_id: int) -> tuple[Venue, bool]:
     """The venue, and whether the caller is a kiosk (unattended). Staff at a till need `resource.start`;
     a kiosk and the resource itself act without staff."""
-    kind = tx.conn.execute(
-        sa.select(devices.c.kind).where(devices.c.id == ctx.device_id, devices.c.venue_id == ctx.venue_id)
-    ).scalar_one_or_none()
-    if kind is None:
-        raise PermissionDenied("this device is not registered for the venue")
-    if kind == DeviceKind.KIOSK.value:
-        return load_venue(tx, ctx.venue_id), True
-    if kind == DeviceKind.RESOURCE.value:
-        if ctx.device_id != resource_id:
-            raise PermissionDenied("a resource may only start its own sessions")
-        return load_venue(tx, ctx.venue_id), False
-    return authorise(tx, ctx, Permission.RESOURCE_START), False
+    unattended = frozenset({DeviceKind.KIOSK.value, DeviceKind.RESOURCE.value})
+    venue, kind = authorise_unattended(tx, ctx, unattended, Permission.RESOURCE_START)
+    if kind == DeviceKind.RESOURCE.value and ctx.device_id != resource_id:
+        raise PermissionDenied("a resource may only start its own sessions")
+    return venue, kind == DeviceKind.KIOSK.value
 
 
 def _resource(tx: Tx, venue_id: int, resource_id: int) -> sa.Row[Any]:

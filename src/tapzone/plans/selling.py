@@ -38,9 +38,9 @@ from tapzone.pos.views import TopupView
 from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import account_types, card_accounts, contracts, customers, media, venues, visits
 from tapzone.store.uow import Tx, UnitOfWork
-from tapzone.venues.model import Venue
+from tapzone.venues.model import DeviceKind, Venue
 from tapzone.venues.permissions import Permission
-from tapzone.venues.repo import authorise
+from tapzone.venues.repo import authorise, authorise_unattended
 
 
 def balances_view(balances: Balances) -> BalancesView:
@@ -500,3 +500,23 @@ def top_up_typed_account(
         amount_minor=sale.total_minor,
         balance_minor=account_balances_of(tx, account_id, venue.currency).money,
     )
+
+
+def medium_accounts(
+    uow: UnitOfWork, ctx: RequestContext, *, medium_uid: str, entry: MediumEntry = MediumEntry.READER
+) -> list[TypedAccountView]:
+    """The open card accounts of a bound medium with their balances, for the till and the kiosk screen."""
+    with uow.transaction() as tx:
+        venue, _ = authorise_unattended(tx, ctx, frozenset({DeviceKind.KIOSK.value}), Permission.MEDIUM_ISSUE)
+        medium = usable_medium(tx, ctx, medium_uid, entry)
+        ids = tx.conn.execute(
+            sa.select(card_accounts.c.id)
+            .join(visits, visits.c.id == card_accounts.c.visit_id)
+            .where(
+                visits.c.medium_id == medium.id,
+                visits.c.closed_at.is_(None),
+                card_accounts.c.closed_at.is_(None),
+            )
+            .order_by(card_accounts.c.id)
+        ).scalars()
+        return [typed_account_view(tx, venue, account_id) for account_id in ids]

@@ -32,7 +32,7 @@ from tapzone.store.tables import (
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import DeviceKind
 from tapzone.venues.permissions import Permission
-from tapzone.venues.repo import authorise
+from tapzone.venues.repo import authorise, authorise_unattended
 from tapzone.venues.setup import add_device
 
 
@@ -208,7 +208,10 @@ def copy_account_type(uow: UnitOfWork, ctx: RequestContext, *, type_id: int, num
 def list_account_types(uow: UnitOfWork, ctx: RequestContext, *, sellable_only: bool) -> list[AccountTypeView]:
     """The types a till or kiosk offers for sale (seed 002 "Artikel"), or all of them for the back office."""
     with uow.transaction() as tx:
-        authorise(tx, ctx, Permission.ACCOUNT_SELL if sellable_only else Permission.VENUE_CONFIGURE)
+        if sellable_only:  # the kiosk shows the types for sale, with their pictures (seed 002 "Bild zuordnen")
+            authorise_unattended(tx, ctx, frozenset({DeviceKind.KIOSK.value}), Permission.ACCOUNT_SELL)
+        else:
+            authorise(tx, ctx, Permission.VENUE_CONFIGURE)
         query = sa.select(account_types).where(account_types.c.venue_id == ctx.venue_id)
         if sellable_only:
             query = query.where(account_types.c.sellable.is_(True))

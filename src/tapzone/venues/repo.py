@@ -66,6 +66,22 @@ def authorise(tx: Tx, ctx: RequestContext, *permissions: Permission) -> Venue:
     return dataclasses.replace(_venue_from_row(row), pay_with_medium=bool(row.till_pays_with_medium))
 
 
+def authorise_unattended(
+    tx: Tx, ctx: RequestContext, unattended: frozenset[str], *permissions: Permission
+) -> tuple[Venue, str]:
+    """For actions a self-service device may take without staff (a kiosk, a sunbed): devices of the kinds
+    in `unattended` pass on their token alone; any other device needs a signed-in staff member holding
+    `permissions`. Returns the venue and the calling device's kind."""
+    kind = tx.conn.execute(
+        sa.select(devices.c.kind).where(devices.c.id == ctx.device_id, devices.c.venue_id == ctx.venue_id)
+    ).scalar_one_or_none()
+    if kind is None:
+        raise PermissionDenied("this device is not registered for the venue")
+    if kind in unattended:
+        return load_venue(tx, ctx.venue_id), kind
+    return authorise(tx, ctx, *permissions), kind
+
+
 def require_payment_with_medium(venue: Venue) -> None:
     """seed 001: buying with the wristband only works where the venue (or this till) switched it on."""
     if not venue.pay_with_medium:

@@ -13,7 +13,7 @@ from tapzone.api.schemas import Body
 from tapzone.context import MediumEntry
 from tapzone.media.model import MediumKind
 from tapzone.plans.resources import FingerprintView, SessionView, confirm_fingerprint, start_session
-from tapzone.plans.selling import preview_sale, sell_account_type
+from tapzone.plans.selling import medium_accounts, preview_sale, sell_account_type
 from tapzone.plans.setup import (
     copy_account_type,
     create_account_type,
@@ -31,6 +31,7 @@ from tapzone.plans.specs import (
     PreviewView,
     TariffSpec,
     TopupRuleSpec,
+    TypedAccountView,
 )
 from tapzone.pos.tenders import DEFAULT_CARD_PROVIDER, TenderKind
 
@@ -110,6 +111,14 @@ class AccountSale(Body):
 def post_account_sale(uid: str, body: AccountSale, ctx: Write, uow: Uow) -> AccountSaleView:
     """Sell an account type onto the medium: a new card, one more account, or a top-up of the type's account."""
     return sell_account_type(uow, ctx, medium_uid=uid, **body.model_dump(exclude={"contract"}), contract=body.contract)
+
+
+@router.get("/media/{uid}/accounts")
+def get_medium_accounts(
+    uid: str, who: Who, uow: Uow, entry: Annotated[MediumEntry, Query()] = MediumEntry.READER
+) -> list[TypedAccountView]:
+    """The medium's open card accounts: type, number as displayed, balances, validity, the active one."""
+    return medium_accounts(uow, who.context("read"), medium_uid=uid, entry=entry)
 
 
 class SessionIn(Body):
