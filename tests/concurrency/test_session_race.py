@@ -31,7 +31,9 @@ def _setup(world: World, **type_fields: object) -> int:
     resource = add_resource(world.uow, world.venue_id, name="Sunbed", product_id=product, max_minutes=20)
     tariff = create_tariff(world.uow, admin, TariffSpec(name="per use", kind=TariffKind.PER_USE, price_minor=PRICE))
     kind = create_account_type(
-        world.uow, world.ctx(operator=world.admin_id), AccountTypeSpec(number=1, name="card", tariff_id=tariff.id, **type_fields)  # type: ignore[arg-type]
+        world.uow,
+        world.ctx(operator=world.admin_id),
+        AccountTypeSpec(number=1, name="card", tariff_id=tariff.id, **type_fields),  # type: ignore[arg-type]
     )
     sell_account_type(world.uow, world.ctx(), medium_uid="RACE", account_type_id=kind.id, price_minor=10 * PRICE + 300)
     return resource

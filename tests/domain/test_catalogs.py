@@ -7,8 +7,14 @@ import pytest
 from tapzone.access.model import DISPLAY_TEXTS
 from tapzone.errors import all_error_types
 from tapzone.i18n import LANGUAGES, catalog, format_money
+from tapzone.plans.usage import USAGE_TEXTS
 
-TEXTS = sorted({cls.title for cls in all_error_types()} | set(DISPLAY_TEXTS.values()) | {"Please try again"})
+TEXTS = sorted(
+    {cls.title for cls in all_error_types()}
+    | set(DISPLAY_TEXTS.values())
+    | set(USAGE_TEXTS.values())
+    | {"Please try again"}
+)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -63,7 +63,9 @@ def test_days_and_hours_combine_strictly() -> None:
         (local(2026, 10, 24, 23, 30), date(2026, 10, 25)),  # the night clocks go back (CEST → CET)
     ],
 )
-def test_lock_days_across_daylight_saving_switch_end_at_local_midnight(used: datetime, expected_local_day: date) -> None:
+def test_lock_days_across_daylight_saving_switch_end_at_local_midnight(
+    used: datetime, expected_local_day: date
+) -> None:
     opens = unlock_at(used, 1, None, BERLIN)
     assert opens is not None
     as_local = opens.astimezone(BERLIN)
@@ -138,9 +140,7 @@ def test_validity_extends_from_a_running_end_or_from_today() -> None:
     assert extended_validity(None, today, month) == date(2026, 7, 1)
     assert extended_validity(date(2026, 6, 20), today, month) == date(2026, 7, 20)
     assert extended_validity(date(2026, 5, 1), today, month) == date(2026, 7, 1)  # expired: from today
-    assert extended_validity(date(2026, 6, 20), today, Increments(valid_until=date(2026, 12, 24))) == date(
-        2026, 12, 24
-    )
+    assert extended_validity(date(2026, 6, 20), today, Increments(valid_until=date(2026, 12, 24))) == date(2026, 12, 24)
     assert extended_validity(date(2026, 6, 20), today, Increments(money=5)) == date(2026, 6, 20)
 
 

@@ -49,7 +49,12 @@ _numbers = itertools.count(1)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rule=rules, first=st.integers(min_value=0, max_value=3), second=st.integers(min_value=0, max_value=3), free_price=prices)
+@given(
+    rule=rules,
+    first=st.integers(min_value=0, max_value=3),
+    second=st.integers(min_value=0, max_value=3),
+    free_price=prices,
+)
 def test_preview_equals_booking(
     world: World, rule: tuple[str, int, list[StepSpec]], first: int, second: int, free_price: int
 ) -> None:
@@ -62,7 +67,9 @@ def test_preview_equals_booking(
         TopupRuleSpec(name=f"rule {number}", kind=RuleKind(kind), bonus_percent_bp=bonus_bp, steps=chosen),
     ).id
     type_id = create_account_type(
-        world.uow, world.ctx(operator=world.admin_id), AccountTypeSpec(number=number, name=f"type {number}", topup_rule_id=rule_id)
+        world.uow,
+        world.ctx(operator=world.admin_id),
+        AccountTypeSpec(number=number, name=f"type {number}", topup_rule_id=rule_id),
     ).id
 
     def price(pick: int) -> int:
@@ -71,7 +78,9 @@ def test_preview_equals_booking(
     uid = f"P-{number}"
     for pick in (first, second):  # a first sale, then a top-up of the running account
         preview = preview_sale(world.uow, world.ctx(), account_type_id=type_id, price_minor=price(pick), medium_uid=uid)
-        sale = sell_account_type(world.uow, world.ctx(), medium_uid=uid, account_type_id=type_id, price_minor=price(pick))
+        sale = sell_account_type(
+            world.uow, world.ctx(), medium_uid=uid, account_type_id=type_id, price_minor=price(pick)
+        )
         assert sale.account.balances == preview.resulting
         assert sale.fee_minor == preview.fee_minor
     world.assert_ledger_clean()

@@ -19,6 +19,7 @@ from tapzone.access.visits import open_card_account
 from tapzone.context import MediumEntry, RequestContext
 from tapzone.errors import InvalidRequest, NotFound, PermissionDenied
 from tapzone.fiscal.profiles import book_advance_released
+from tapzone.i18n import gettext
 from tapzone.ledger.codes import EntryCode
 from tapzone.ledger.model import EntryDraft, card_money, card_units, units_issued
 from tapzone.ledger.posting import post_entry
@@ -29,7 +30,7 @@ from tapzone.plans.selling import apply_validity, typed_account_view
 from tapzone.plans.specs import TypedAccountView
 from tapzone.plans.topup_rules import increments_for
 from tapzone.plans.type_store import account_balances_of, load_account_type
-from tapzone.plans.usage import PaidWith, Usage, UsageFacts, decide_usage
+from tapzone.plans.usage import USAGE_TEXTS, PaidWith, Usage, UsageFacts, decide_usage
 from tapzone.pos.booking import credit_revenue
 from tapzone.pos.tab_store import ensure_open_tab
 from tapzone.pos.vat import split_by_rate
@@ -63,6 +64,7 @@ class SessionView(BaseModel):
     card_account_id: int | None
     allowed: bool
     reason: str
+    display_text: str
     requested_minutes: int
     allowed_minutes: int
     max_minutes: int
@@ -276,6 +278,7 @@ def start_session(
             card_account_id=account.id,
             allowed=usage.allowed,
             reason=usage.denial.value if usage.denial else "ok",
+            display_text=gettext(USAGE_TEXTS[usage.denial], venue.language),
             requested_minutes=minutes,
             allowed_minutes=usage.minutes,
             max_minutes=usage.max_minutes,

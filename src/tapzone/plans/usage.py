@@ -27,6 +27,21 @@ class Denial(StrEnum):
     INSUFFICIENT_BALANCE = "insufficient-balance"
 
 
+# What the kiosk or the sunbed's display shows (English msgids; translated from the Babel catalogs).
+USAGE_TEXTS: dict[Denial | None, str] = {
+    None: "Enjoy your session",
+    Denial.LOCKED: "Card locked until the time shown",
+    Denial.EXPIRED: "Card expired, please see the counter",
+    Denial.NO_TARIFF: "This card cannot be used here",
+    Denial.RESOURCE_NOT_INCLUDED: "This card is not valid for this device",
+    Denial.STAFF_ONLY: "Please use this card at the counter",
+    Denial.FINGERPRINT_NOT_CONFIRMED: "Please confirm with your fingerprint first",
+    Denial.SKIN_TYPE_MISSING: "Skin type not recorded, please see the counter",
+    Denial.SKIN_TYPE_MAXIMUM_EXCEEDED: "Longer than your skin type allows",
+    Denial.INSUFFICIENT_BALANCE: "Balance too low, please top up",
+}
+
+
 class PaidWith(StrEnum):
     FREE = "free"  # usage-free subscription
     VISITS = "visits"

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from tapzone.api.deps import Uow, Who, Write
 from tapzone.api.schemas import Body
 from tapzone.context import MediumEntry
 from tapzone.media.model import MediumKind
 from tapzone.plans.resources import FingerprintView, SessionView, confirm_fingerprint, start_session
-from tapzone.plans.selling import medium_accounts, preview_sale, sell_account_type
+from tapzone.plans.selling import medium_accounts, preview_sale, sell_account_type, type_for_medium
 from tapzone.plans.setup import (
     copy_account_type,
     create_account_type,
@@ -119,6 +119,19 @@ def get_medium_accounts(
 ) -> list[TypedAccountView]:
     """The medium's open card accounts: type, number as displayed, balances, validity, the active one."""
     return medium_accounts(uow, who.context("read"), medium_uid=uid, entry=entry)
+
+
+class CardNumberView(BaseModel):
+    number: str
+    display_number: str
+    account_type_id: int | None
+
+
+@router.get("/card-numbers/{uid}")
+def get_card_number(uid: str, who: Who, uow: Uow) -> CardNumberView:
+    """How a card number is shown and which account type its number range selects (seed 002), before a sale."""
+    kind, shown = type_for_medium(uow, who.context("read"), medium_uid=uid)
+    return CardNumberView(number=uid, display_number=shown, account_type_id=kind.id if kind else None)
 
 
 class SessionIn(Body):
