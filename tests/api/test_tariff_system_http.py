@@ -490,3 +490,31 @@ def test_the_kiosk_lists_types_for_sale_and_shows_a_cards_accounts(studio: Studi
     accounts = studio.api.get("/media/KIOSK-1/accounts", login=None, **kiosk)
     assert accounts.status_code == 200, accounts.text
     assert [(a["account_type_number"], a["balances"]["money_minor"]) for a in accounts.json()] == [(26, 3000)]
+
+
+def test_a_seasonal_card_is_switched_on_and_off(studio: Studio) -> None:
+    """seed 002 "Artikel": a Christmas card is ticked sellable before Christmas and unticked after."""
+    per_use = studio.tariff(kind="per-use", price_minor=500)
+    visits = studio.rule(kind="stepped", steps=[{"price_minor": 3000, "visits": 5}])
+    christmas = studio.account_type(28, tariff_id=per_use, topup_rule_id=visits, sellable=False)
+
+    def patch(changes: dict[str, Any], login: str = "ada") -> Any:
+        return studio.api.client.patch(
+            f"/api/v1/account-types/{christmas['id']}", json=changes, headers=studio.api.headers(login)
+        )
+
+    on = patch({"sellable": True})
+    assert on.status_code == 200, on.text
+    assert on.json()["sellable"] and on.json()["number"] == 28
+    studio.sell("XMAS-2", {"account_type_id": christmas["id"], "price_minor": 3000})
+    assert patch({"sellable": False}).status_code == 200
+    assert_problem(
+        studio.api.post("/media/XMAS-3/account-sales", {"account_type_id": christmas["id"], "price_minor": 3000}),
+        409,
+        "account-type-not-sellable",
+    )
+    assert_problem(patch({"pay_without_topup": True}), 422, "invalid-account-type")
+    assert_problem(patch({"number": 29}), 422, "invalid-request")
+    assert_problem(patch({"fee_minor": "100"}), 422, "invalid-request")
+    assert_problem(patch({"sellable": True}, login="kim"), 403, "permission-denied")
+    assert studio.use("XMAS-2", 10)["paid_with"] == "visits"  # the card sold in season keeps working

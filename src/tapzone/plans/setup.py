@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from tapzone import audit
 from tapzone.context import RequestContext
@@ -202,6 +203,38 @@ def copy_account_type(uow: UnitOfWork, ctx: RequestContext, *, type_id: int, num
 
     return run_idempotent(
         uow, ctx, "copy_account_type", {"type_id": type_id, "number": number}, handler, AccountTypeView
+    )
+
+
+def update_account_type(
+    uow: UnitOfWork, ctx: RequestContext, *, type_id: int, changes: dict[str, object]
+) -> AccountTypeView:
+    """Change fields of a type from now on (seed 002: a Christmas card is ticked sellable each December and
+    unticked after). Accounts already sold keep their balances; the number stays (copy to renumber)."""
+    if "number" in changes:
+        raise InvalidRequest("the number of a type does not change; copy the type under the new number")
+    unknown = sorted(set(changes) - set(AccountTypeSpec.model_fields))
+    if unknown:
+        raise InvalidRequest(f"unknown fields: {unknown}")
+
+    def handler(tx: Tx) -> AccountTypeView:
+        authorise(tx, ctx, Permission.VENUE_CONFIGURE)
+        rows = tx.lock_rows(account_types, [type_id])
+        if not rows or rows[0].venue_id != ctx.venue_id:
+            raise NotFound(f"account type {type_id} does not exist in this venue")
+        current = {name: getattr(rows[0], name) for name in AccountTypeSpec.model_fields}
+        try:
+            spec = AccountTypeSpec.model_validate({**current, **changes})
+        except ValidationError as error:
+            raise InvalidRequest(f"invalid fields: {error.errors(include_url=False)}") from error
+        _domain_type(tx, ctx.venue_id, spec, type_id)
+        tx.conn.execute(account_types.update().where(account_types.c.id == type_id).values(**spec.model_dump()))
+        changed = spec.model_dump(mode="json", include=set(changes))
+        audit.record(tx, ctx, "account-type.update", f"account-type:{type_id}", {"changes": changed})
+        return account_type_view(load_account_type(tx, ctx.venue_id, type_id))
+
+    return run_idempotent(
+        uow, ctx, "update_account_type", {"type_id": type_id, "changes": changes}, handler, AccountTypeView
     )
 
 

@@ -3,7 +3,7 @@ and using a resource (sunbed, sauna, fitness area) with a card account."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StrictBool, StrictInt
@@ -21,6 +21,7 @@ from tapzone.plans.setup import (
     create_topup_rule,
     list_account_types,
     set_skin_type,
+    update_account_type,
 )
 from tapzone.plans.specs import (
     AccountSaleView,
@@ -60,6 +61,12 @@ def get_account_types(
     who: Who, uow: Uow, sellable: Annotated[bool, Query(description="only the types offered for sale")] = False
 ) -> list[AccountTypeView]:
     return list_account_types(uow, who.context("read"), sellable_only=sellable)
+
+
+@router.patch("/account-types/{type_id}")
+def patch_account_type(type_id: int, body: dict[str, Any], ctx: Write, uow: Uow) -> AccountTypeView:
+    """Change some fields of a type from now on (e.g. `sellable` for a seasonal card); the number stays."""
+    return update_account_type(uow, ctx, type_id=type_id, changes=body)
 
 
 class CopyType(Body):
