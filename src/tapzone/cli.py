@@ -19,7 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-venue_app = typer.Typer(help="Set up a venue: tills, staff, products.", no_args_is_help=True)
+venue_app = typer.Typer(help="Set up a venue: tills, staff, products, price groups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
 
@@ -353,6 +353,44 @@ def venue_add_product(
         )
     )
     console.print(f"product {product_id} created")
+
+
+@venue_app.command("add-price-group")
+def venue_add_price_group(venue_id: int, name: str, database_url: DatabaseUrl = None) -> None:
+    """Add a price group (e.g. staff, members): its customers pay the group's prices; prints its id."""
+    from tapzone.pos.price_groups import add_price_group
+    from tapzone.store.uow import UnitOfWork
+
+    uow = UnitOfWork(make_engine(database_url))
+    group_id = _run(lambda: add_price_group(uow, venue_id, name=name))
+    console.print(f"price group {group_id} created")
+
+
+@venue_app.command("set-group-price")
+def venue_set_group_price(
+    venue_id: int,
+    group: Annotated[int, typer.Option(help="id of the price group")],
+    product: Annotated[int, typer.Option(help="id of the product (or entry product)")],
+    price_minor: Annotated[
+        int | None, typer.Option(help="the group's gross price in minor units, e.g. 300 for 3.00")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="remove the group's price: it pays the product's own")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set what a price group pays for a product, or --clear it. Only later sales change."""
+    from tapzone.pos.price_groups import configure_group_price
+    from tapzone.store.uow import UnitOfWork
+
+    if clear == (price_minor is not None):
+        err_console.print("[red]give either --price-minor or --clear[/red]")
+        raise typer.Exit(code=2)
+    uow = UnitOfWork(make_engine(database_url))
+    _run(
+        lambda: configure_group_price(
+            uow, venue_id, price_group_id=group, product_id=product, price_minor=None if clear else price_minor
+        )
+    )
+    console.print(f"price group {group}: product {product} " + ("cleared" if clear else f"at {price_minor}"))
 
 
 @venue_app.command("add-zone")

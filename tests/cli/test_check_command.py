@@ -106,6 +106,8 @@ COMMANDS = [
     ["venue", "add-till"],
     ["venue", "add-staff"],
     ["venue", "add-product"],
+    ["venue", "add-price-group"],
+    ["venue", "set-group-price"],
     ["venue", "add-zone"],
     ["venue", "add-gate"],
     ["venue", "add-entry-product"],

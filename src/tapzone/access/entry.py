@@ -24,6 +24,7 @@ from tapzone.media.model import MediumKind, normalise_uid
 from tapzone.money import Money, check_positive_amount, minor_in, money_payload
 from tapzone.plans.card_accounts import CreditType
 from tapzone.pos.booking import credit_revenue, debit_tenders
+from tapzone.pos.catalogue import customer_price
 from tapzone.pos.tenders import Tender, TenderKind, TenderPlan, allocate, plan_tenders
 from tapzone.pos.vat import split_by_rate
 from tapzone.store.idempotency import run_idempotent
@@ -51,10 +52,14 @@ class EntrySaleView(BaseModel):
     entry_ids: list[int]
 
 
-def _entry_product(tx: Tx, venue_id: int, product_id: int) -> sa.Row[Any]:
+def _entry_product(tx: Tx, venue_id: int, product_id: int, customer_id: int | None) -> sa.Row[Any]:
+    """The entry product; its `price_minor` is the customer's price group's price where it has one."""
+    source, price = customer_price(
+        entry_products.join(products, products.c.id == entry_products.c.product_id), venue_id, customer_id
+    )
     row = tx.conn.execute(
-        sa.select(entry_products, products.c.price_minor, products.c.vat_rate_bp, products.c.name)
-        .join(products, products.c.id == entry_products.c.product_id)
+        sa.select(entry_products, price.label("price_minor"), products.c.vat_rate_bp, products.c.name)
+        .select_from(source)
         .where(
             entry_products.c.product_id == product_id,
             entry_products.c.venue_id == venue_id,
@@ -133,7 +138,7 @@ def sell_entry(
     def handler(tx: Tx) -> EntrySaleView:
         needed = [Permission.MEDIUM_ISSUE, Permission.SALE]
         venue = authorise(tx, ctx, *needed, *([Permission.TOPUP] if initial_load is not None else []))
-        product = _entry_product(tx, venue.id, entry_product_id)
+        product = _entry_product(tx, venue.id, entry_product_id, customer_id)
         credit_type = CreditType(product.credit_type)
         if len(companions) > product.companions:
             raise InvalidRequest(f"this entry admits {product.companions} companion(s), {len(companions)} given")

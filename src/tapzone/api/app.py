@@ -13,7 +13,18 @@ from tapzone import __version__
 from tapzone.api.auth import Authenticator
 from tapzone.api.deps import Services
 from tapzone.api.problems import PROBLEM_BASE, install_problem_handlers, problem_catalogue
-from tapzone.api.routers import catalog, customers, gates, media, money, sessions, settings, tabs, visits
+from tapzone.api.routers import (
+    catalog,
+    customers,
+    gates,
+    media,
+    money,
+    price_groups,
+    sessions,
+    settings,
+    tabs,
+    visits,
+)
 from tapzone.clock import Clock
 from tapzone.errors import NotFound
 from tapzone.store.db import make_engine, request_threads
@@ -45,7 +56,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
     )
     app.state.services = Services(uow=uow, auth=Authenticator(uow))
     install_problem_handlers(app)
-    for module in (sessions, visits, tabs, money, media, catalog, gates, settings, customers):
+    for module in (sessions, visits, tabs, money, media, catalog, gates, settings, customers, price_groups):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])

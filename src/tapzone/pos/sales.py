@@ -41,7 +41,7 @@ def sell_from_balance(
         account = card.account
         if account.credit_type is not CreditType.PREPAID:
             raise WrongCreditType("only prepaid card accounts pay at once; credit goes on the tab")
-        catalogue, _, total = price_items(tx, venue.id, items)
+        catalogue, _, total = price_items(tx, venue.id, items, customer_id=card.customer_id)
         priced = [(catalogue[item.product_id], item.quantity) for item in items]
         free = card_balance(tx, account.id, venue.currency) - reserved_total(tx, account.id, venue.currency)
         if total > free:

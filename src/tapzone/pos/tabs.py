@@ -51,7 +51,7 @@ def save_items(
         account = card.account
         if account.credit_type is CreditType.NONE:
             raise WrongCreditType("this card account has neither credit nor prepaid value")
-        catalogue, amounts, total = price_items(tx, venue.id, items)
+        catalogue, amounts, total = price_items(tx, venue.id, items, customer_id=card.customer_id)
         power, known_tab_id = tab_state(tx, card)
         available = power.available_minor
         if total > available:
