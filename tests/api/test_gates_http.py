@@ -166,14 +166,7 @@ def test_entry_sale_problems(api: Api, paid: dict[str, int | str]) -> None:
 
 
 def test_settings_and_lost_media_over_http(api: Api, paid: dict[str, int | str]) -> None:
-    from tapzone.store.tables import staff
-    from tapzone.venues.setup import add_staff
-    from tests.api.conftest import password_hash
-
     w = api.world
-    add_staff(w.uow, w.venue_id, name="Ada Admin", login="ada", role="admin")
-    with w.uow.engine.begin() as conn:
-        conn.execute(staff.update().where(staff.c.login == "ada").values(password_hash=password_hash()))
     assert_problem(
         api.client.patch("/api/v1/settings", json={"pay_with_medium": False}, headers=api.headers("mo")),
         403,

@@ -13,7 +13,7 @@ from tapzone.pos.catalogue import Item
 from tapzone.pos.tabs import save_items
 from tapzone.pos.tenders import Tender, TenderKind
 from tapzone.venues.settings import update_venue_settings
-from tapzone.venues.setup import add_staff, create_customer
+from tapzone.venues.setup import create_customer
 from tests.world import World
 
 
@@ -52,8 +52,7 @@ def test_member_debt_goes_to_the_customer_account(world: World) -> None:
 
 
 def test_member_debt_on_the_wristband_when_the_venue_says_so(world: World) -> None:
-    admin_id = add_staff(world.uow, world.venue_id, name="Ada", login="ada", role="admin")
-    update_venue_settings(world.uow, world.ctx(operator=admin_id), member_debt_on_medium=True)
+    update_venue_settings(world.uow, world.ctx(operator=world.admin_id), member_debt_on_medium=True)
     max_ = create_customer(world.uow, world.venue_id, name="Max Mustermann")
     issue_medium(
         world.uow,

@@ -15,13 +15,11 @@ from tapzone.pos.tabs import save_items, view_tab
 from tapzone.pos.tenders import Tender, TenderKind
 from tapzone.store.tables import audit_log, journal_entries
 from tapzone.venues.settings import set_till_payment, update_venue_settings
-from tapzone.venues.setup import add_staff
 from tests.world import World
 
 
 def admin(world: World):  # type: ignore[no-untyped-def]
-    admin_id = add_staff(world.uow, world.venue_id, name="Ada Admin", login="ada", role="admin")
-    return world.ctx(operator=admin_id)
+    return world.ctx(operator=world.admin_id)
 
 
 def test_paying_with_the_medium_can_be_switched_off_per_venue_and_per_till(world: World) -> None:
