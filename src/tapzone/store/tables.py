@@ -678,3 +678,163 @@ daily_runs = sa.Table(
     sa.Column("renewed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("deleted", sa.Integer, nullable=False, server_default="0"),
 )
+
+# --- payments, cash drawer, receipts, fiscal signing (issue 6) ---------------------------------------------
+
+# Card terminals and other cashless providers configured per till (seed 003: one is "used by default").
+payment_terminals = sa.Table(
+    "payment_terminals",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),  # standalone, integrated-zvt, none, simulator
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("port", sa.Integer, nullable=True),
+    sa.Column("password", sa.String(6), nullable=True),  # the ZVT terminal password, six digits
+    sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+    sa.UniqueConstraint("device_id", "name"),
+    sa.Index(
+        "uq_payment_terminals_default",
+        "device_id",
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+        postgresql_where=sa.text("is_default"),
+    ),
+)
+
+# A cashless payment: pending until the terminal (or the cashier, for a standalone terminal) approves it; only
+# then is the operation it pays for booked and its receipt issued (seed 003).
+payments = sa.Table(
+    "payments",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False, index=True),
+    sa.Column("terminal_id", ID, sa.ForeignKey("payment_terminals.id"), nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("amount_minor", Amount, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("operation_payload", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.Column("approved_amount_minor", Amount, nullable=True),
+    sa.Column("slip_number", sa.String(32), nullable=True),
+    sa.Column("terminal_reference", sa.String(64), nullable=True),
+    sa.Column("detail", sa.String(500), nullable=False, server_default=""),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("receipt_id", ID, sa.ForeignKey("receipts.id"), nullable=True),
+    sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+# A cashier's shift at one till: opened with a float, closed with the counted cash.
+shifts = sa.Table(
+    "shifts",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False, index=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("opened_by", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("float_minor", Amount, nullable=False),
+    sa.Column("float_entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("closed_by", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("expected_minor", Amount, nullable=True),
+    sa.Column("counted_minor", Amount, nullable=True),
+    sa.Column("counted_denominations", sa.Text, nullable=True),
+    sa.Column("difference_minor", Amount, nullable=True),
+    sa.Column("difference_entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.UniqueConstraint("device_id", "number"),
+    sa.Index(
+        "uq_shifts_open_device",
+        "device_id",
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
+)
+
+# The numbered, immutable end-of-day report of one till (Z report); its totals are read from the ledger.
+z_reports = sa.Table(
+    "z_reports",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("business_day", sa.Date, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("totals", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("device_id", "number"),
+    sa.UniqueConstraint("device_id", "business_day"),
+)
+
+# Every printed document: numbered per till, its content kept as issued (the receipt model as JSON).
+receipts = sa.Table(
+    "receipts",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("tse_transaction_id", ID, sa.ForeignKey("tse_transactions.id"), nullable=True),
+    sa.UniqueConstraint("device_id", "number"),
+)
+
+# Per-till counters (receipt numbers, shift numbers, Z numbers): one row per device and name, bumped under lock.
+device_counters = sa.Table(
+    "device_counters",
+    metadata,
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), primary_key=True),
+    sa.Column("name", sa.String(32), primary_key=True),
+    _venue(),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# A technical security element (TSE, KassenSichV) or its simulator: keys, serial and counters survive restarts.
+tse_signers = sa.Table(
+    "tse_signers",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("serial", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # simulator; hardware TSEs plug in as other kinds
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("private_key", sa.Text, nullable=True),  # the simulator's own key; a real TSE never reveals it
+    sa.Column("signature_algorithm", sa.String(32), nullable=False),
+    sa.Column("signature_counter", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("transaction_counter", sa.BigInteger, nullable=False, server_default="0"),
+    _created(),
+)
+
+tse_transactions = sa.Table(
+    "tse_transactions",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("signer_id", ID, sa.ForeignKey("tse_signers.id"), nullable=False),
+    sa.Column("number", sa.BigInteger, nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),  # the till's serial number
+    sa.Column("state", sa.String(16), nullable=False),  # started, finished
+    sa.Column("process_type", sa.String(64), nullable=False),
+    sa.Column("process_data", sa.Text, nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("signature_counter", sa.BigInteger, nullable=True),
+    sa.Column("signature", sa.Text, nullable=True),
+    sa.UniqueConstraint("signer_id", "number"),
+)

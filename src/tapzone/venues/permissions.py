@@ -27,6 +27,9 @@ class Permission(StrEnum):
     RESOURCE_START = "resource.start"  # switch on a sunbed or other service from the counter (seed 002)
     CUSTOMER_MANAGE = "customer.manage"  # price group, skin type, contract data of a customer
     ACCOUNT_TRANSFER = "account.transfer"  # hand a card account to another venue of the chain (seed 002)
+    SHIFT_MANAGE = "shift.manage"  # open and close one's shift at a till with the cash drawer
+    CASH_MOVE = "cash.move"  # put cash into or take it out of a drawer during a shift
+    Z_REPORT = "report.z"  # close a till's business day with its numbered Z report
 
 
 _CASHIER = frozenset(
@@ -43,6 +46,7 @@ _CASHIER = frozenset(
         Permission.ACCOUNT_SELL,
         Permission.RESOURCE_START,
         Permission.CUSTOMER_MANAGE,
+        Permission.SHIFT_MANAGE,
     }
 )
 _MANAGER = _CASHIER | {
@@ -52,6 +56,8 @@ _MANAGER = _CASHIER | {
     Permission.MEDIUM_TRANSFER,
     Permission.REPORT_VIEW,
     Permission.ACCOUNT_TRANSFER,
+    Permission.CASH_MOVE,
+    Permission.Z_REPORT,
 }
 _SUPPORT = frozenset(
     {
