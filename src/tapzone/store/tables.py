@@ -716,6 +716,8 @@ payments = sa.Table(
     sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False, index=True),
     sa.Column("terminal_id", ID, sa.ForeignKey("payment_terminals.id"), nullable=False),
     sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    # The key of the request that opened the payment: a retry finds this payment instead of opening another.
+    sa.Column("idempotency_key", sa.String(128), nullable=False),
     sa.Column("amount_minor", Amount, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
@@ -730,6 +732,7 @@ payments = sa.Table(
     sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
     sa.Column("receipt_id", ID, sa.ForeignKey("receipts.id"), nullable=True),
     sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+    sa.UniqueConstraint("device_id", "idempotency_key"),
 )
 
 # A cashier's shift at one till: opened with a float, closed with the counted cash.

@@ -205,6 +205,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("terminal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("operator_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
@@ -230,6 +231,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["venue_id"], ["venues.id"], name=op.f("fk_payments_venue_id_venues")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
+        sa.UniqueConstraint("device_id", "idempotency_key", name=op.f("uq_payments_device_id_idempotency_key")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_device_id"), ["device_id"], unique=False)
