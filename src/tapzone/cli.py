@@ -489,6 +489,25 @@ def venue_add_entry_product(
     console.print(f"entry product {product_id} created")
 
 
+@venue_app.command("set-chain")
+def venue_set_chain(
+    venue_id: int,
+    chain: Annotated[str | None, typer.Argument(help="chain name shared by the networked venues")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="take the venue out of its chain")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Put a venue into a chain: venues with the same chain name take over each other's card accounts."""
+    from tapzone.plans.chain import set_venue_chain
+    from tapzone.store.uow import UnitOfWork
+
+    if clear == (chain is not None):
+        err_console.print("[red]give either a chain name or --clear[/red]")
+        raise typer.Exit(code=2)
+    uow = UnitOfWork(make_engine(database_url))
+    name = _run(lambda: set_venue_chain(uow, venue_id, chain))
+    console.print(f"venue {venue_id} " + (f"is in chain {escape(name)}" if name else "is in no chain"))
+
+
 def _run(action: Callable[[], T]) -> T:
     try:
         return action()

@@ -15,10 +15,12 @@ from tapzone.api.deps import Services
 from tapzone.api.problems import PROBLEM_BASE, install_problem_handlers, problem_catalogue
 from tapzone.api.routers import (
     catalog,
+    chain,
     customers,
     gates,
     media,
     money,
+    plans,
     price_groups,
     sessions,
     settings,
@@ -56,7 +58,20 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
     )
     app.state.services = Services(uow=uow, auth=Authenticator(uow))
     install_problem_handlers(app)
-    for module in (sessions, visits, tabs, money, media, catalog, gates, settings, customers, price_groups):
+    for module in (
+        sessions,
+        visits,
+        tabs,
+        money,
+        media,
+        catalog,
+        gates,
+        settings,
+        customers,
+        price_groups,
+        plans,
+        chain,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from tapzone import audit
 from tapzone.ledger.codes import ENTRY_CODES
-from tapzone.ledger.model import UNBUCKETED_PURPOSES
+from tapzone.ledger.model import UNBUCKETED_PURPOSES, Purpose
 from tapzone.store.tables import (
     account_balances,
     card_accounts,
@@ -187,6 +187,29 @@ def _credit_limits_kept(conn: sa.Connection) -> Iterator[str]:
         )
 
 
+def _chain_clearing_nets_out(conn: sa.Connection) -> Iterator[str]:
+    """A transfer between venues books one half in each; what venue A says B owes it must be what B says it
+    owes A, or one half is missing."""
+    query = (
+        sa.select(
+            ledger_accounts.c.venue_id,
+            ledger_accounts.c.key,
+            postings.c.unit,
+            sa.func.sum(postings.c.amount).label("total"),
+        )
+        .select_from(postings.join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id))
+        .where(ledger_accounts.c.purpose == Purpose.CHAIN_CLEARING.value)
+        .group_by(ledger_accounts.c.venue_id, ledger_accounts.c.key, postings.c.unit)
+    )
+    net: dict[tuple[int, int, str], int] = defaultdict(int)
+    for row in conn.execute(query):
+        partner = int(row.key.split(":")[1].removeprefix("v"))  # key "chain-clearing:v<partner>:<unit>"
+        net[(min(row.venue_id, partner), max(row.venue_id, partner), row.unit)] += int(row.total)
+    for (first, second, unit), total in sorted(net.items()):
+        if total:
+            yield f"chain clearing between venues {first} and {second} does not net out in {unit}: off by {total}"
+
+
 CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
     ("entries have two postings", _entries_have_two_postings),
     ("entries balance per unit", _entries_balance_per_unit),
@@ -196,6 +219,7 @@ CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
     ("card balances equal liabilities", _card_balances_match_liabilities),
     ("prepaid value never overspent", _prepaid_never_overspent),
     ("credit limits kept", _credit_limits_kept),
+    ("chain clearing nets out", _chain_clearing_nets_out),
     ("audit chains verify", audit.broken_links),
 ]
 

@@ -38,6 +38,7 @@ class Purpose(StrEnum):
     CUSTOMER_RECEIVABLE = "customer-receivable"
     DEPOSITS_HELD = "deposits-held"
     CORRECTION = "correction"
+    CHAIN_CLEARING = "chain-clearing"
 
 
 _KIND_OF: dict[Purpose, AccountKind] = {
@@ -52,6 +53,7 @@ _KIND_OF: dict[Purpose, AccountKind] = {
     Purpose.CUSTOMER_RECEIVABLE: AccountKind.RECEIVABLE,
     Purpose.DEPOSITS_HELD: AccountKind.LIABILITY,
     Purpose.CORRECTION: AccountKind.EQUITY,
+    Purpose.CHAIN_CLEARING: AccountKind.ASSET,
 }
 
 # Accounts held per card account; every other account is venue-wide and kept in per-till, per-day buckets
@@ -136,6 +138,12 @@ def deposits_held(currency: str) -> AccountRef:
 
 def advance_vat(currency: str) -> AccountRef:
     return AccountRef(Purpose.ADVANCE_VAT, currency)
+
+
+def chain_clearing(currency: str, other_venue_id: int) -> AccountRef:
+    """What another venue of the chain owes this one for card value handed over between them; negative when
+    this venue owes it (it passed a card account's money on and the other venue now carries the liability)."""
+    return AccountRef(Purpose.CHAIN_CLEARING, currency, qualifier=f"v{other_venue_id}")
 
 
 @dataclass(frozen=True, slots=True)
