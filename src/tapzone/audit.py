@@ -37,8 +37,11 @@ def row_hash(
 
 
 def record(tx: Tx, ctx: RequestContext, action: str, subject: str, details: dict[str, Any]) -> None:
-    # Locking the device row serialises this device's chain without touching any other device's.
-    tx.lock_rows(devices, [ctx.device_id])
+    # Locking the device row serialises this device's chain without touching any other device's. NO KEY
+    # UPDATE, not UPDATE: every insert that references the device (journal entries, idempotency keys) takes
+    # KEY SHARE on this row, and a full UPDATE lock would make two audited requests of one till deadlock.
+    if tx.is_postgres:
+        tx.conn.execute(sa.select(devices.c.id).where(devices.c.id == ctx.device_id).with_for_update(key_share=True))
     last = tx.conn.execute(
         sa.select(audit_log.c.seq, audit_log.c.hash)
         .where(audit_log.c.device_id == ctx.device_id)
