@@ -55,6 +55,9 @@ venues = sa.Table(
     sa.Column("card_number_digits", sa.Integer, nullable=True),
     # Networked venues of one chain can hand card accounts to each other (seed 002 "vernetzte Studios").
     sa.Column("chain", sa.String(64), nullable=True),
+    # Printed on every receipt (KassenSichV / 54-FZ mandatory seller data).
+    sa.Column("address", sa.String(500), nullable=False, server_default=""),
+    sa.Column("tax_id", sa.String(32), nullable=True),
 )
 
 devices = sa.Table(
