@@ -8,11 +8,13 @@ from tapzone.access.model import DISPLAY_TEXTS
 from tapzone.errors import all_error_types
 from tapzone.i18n import LANGUAGES, catalog, format_money
 from tapzone.plans.usage import USAGE_TEXTS
+from tapzone.pos.receipts.texts import RECEIPT_TEXTS
 
 TEXTS = sorted(
     {cls.title for cls in all_error_types()}
     | set(DISPLAY_TEXTS.values())
     | set(USAGE_TEXTS.values())
+    | RECEIPT_TEXTS  # every text a receipt prints (ESC/POS, HTML, PDF)
     | {"Please try again"}
 )
 
