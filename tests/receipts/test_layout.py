@@ -40,6 +40,8 @@ def test_venue_header_and_receipt_data() -> None:
     blocks = layout(sample_receipt(ReceiptKind.PURCHASE, "de"), TIMEZONES["de"])
     texts = block_texts(blocks)
     assert texts[:4] == ["Bäderland Nord", "Wellenweg 3", "20095 Hamburg", "USt-IdNr.: DE123456789"]
+    russian = block_texts(layout(sample_receipt(ReceiptKind.PURCHASE, "ru"), TIMEZONES["ru"]))
+    assert russian[3] == "ИНН: 1655000000"  # a tax number, no VAT id
     data = pairs(ReceiptKind.PURCHASE, "de")
     assert data["Nr."] == "42"
     assert data["Kasse"] == "Kasse 1 <Eingang>"

@@ -180,7 +180,10 @@ def _venue(receipt: Receipt, fmt: _Formatter) -> list[Block]:
     blocks: list[Block] = [Line(venue.name, Style.STRONG, Align.CENTER)]
     blocks += [Line(line, Style.NORMAL, Align.CENTER) for line in venue.address if line]
     if venue.tax_id:
-        blocks.append(Line(f"{fmt.t(Label.TAX_ID)}: {venue.tax_id}", Style.NORMAL, Align.CENTER))
+        # a VAT id starts with its country's letters (DE…, SE…); a tax number (Steuernummer, ИНН, org.nr)
+        # does not — the same rule the DSFinV-K export uses to fill USTID or STNR
+        label = Label.VAT_ID if venue.tax_id[:2].isalpha() else Label.TAX_NUMBER
+        blocks.append(Line(f"{fmt.t(label)}: {venue.tax_id}", Style.NORMAL, Align.CENTER))
     return blocks
 
 

@@ -27,7 +27,8 @@ class Label(StrEnum):
     BILL_NOTE = "This bill is not a receipt of payment."
     THANK_YOU = "Thank you for your visit!"
     # header and meta data
-    TAX_ID = "Tax ID"
+    TAX_NUMBER = "Tax no."
+    VAT_ID = "VAT ID"
     NUMBER = "No."
     DATE = "Date"
     TILL = "Till"
