@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test test-fast bench demo clean
+.PHONY: install lint test test-fast bench bench-daily demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ bench: install
 	$(BIN)/python bench/driver_booking.py
 	$(BIN)/python bench/http_booking.py
 	$(BIN)/python bench/gate_taps.py
+	$(BIN)/python bench/daily_job.py
 	$(BIN)/python bench/summary.py
+
+## bench-daily: the daily job alone: 100,000 card accounts, 10 % due, SQLite and PostgreSQL (about a minute)
+bench-daily: install
+	$(BIN)/python bench/daily_job.py
 
 ## demo: a fresh demo venue in ./var/demo.db, served with its docs on http://127.0.0.1:8000
 DEMO_DB := var/demo.db

@@ -1,7 +1,9 @@
-"""One line for `make bench`: the HTTP booking object with the gate run's object under "gate".
+"""One line for `make bench`: the HTTP booking object with the gate run's object under "gate" and the daily
+job's under "daily".
 
-Reads var/bench/http.json (bench/http_booking.py) and var/bench/gate.json (bench/gate_taps.py) and prints
-one line of JSON: {"pg": {...}, "sqlite": {...}, "gate": {"pg": {...}, "sqlite": {...}}}.
+Reads var/bench/http.json (bench/http_booking.py), var/bench/gate.json (bench/gate_taps.py) and
+var/bench/daily.json (bench/daily_job.py) and prints one line of JSON:
+{"pg": {...}, "sqlite": {...}, "gate": {"pg": {...}, "sqlite": {...}}, "daily": {"pg": {...}, "sqlite": {...}}}.
 
 Usage:
     .venv/bin/python bench/summary.py
@@ -33,6 +35,7 @@ def load(name: str) -> dict[str, Any]:
 def main() -> int:
     summary = dict(load("http.json"))
     summary["gate"] = load("gate.json")
+    summary["daily"] = load("daily.json")
     print(json.dumps(summary, separators=(", ", ": ")))
     return 0
 

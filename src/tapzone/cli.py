@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -95,6 +96,56 @@ def check(database_url: DatabaseUrl = None) -> None:
             err_console.print(f"  … and {len(findings) - 20} more")
         raise typer.Exit(code=1)
     console.print("[bold green]ledger check passed[/bold green]")
+
+
+@app.command("daily")
+def daily(
+    venue: Annotated[int, typer.Option("--venue", help="id of the venue whose card accounts are checked")],
+    day: Annotated[
+        datetime | None,
+        typer.Option(
+            "--day", formats=["%Y-%m-%d"], help="business day to run, e.g. to rerun a past one; default: today"
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=2_000, help="accounts per transaction")] = 500,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Renew auto-renew card accounts due today by 12 months and delete expired delete-on-expiry accounts.
+
+    Once per venue and business day. Safe to rerun: a finished day changes nothing, a broken-off one carries on.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+
+    from tapzone.plans.daily_job import Progress as DailyProgress
+    from tapzone.plans.daily_job import run_daily
+    from tapzone.store.uow import UnitOfWork
+
+    engine = make_engine(database_url)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task("renewing and deleting", total=None)
+
+            def advance(progress: DailyProgress) -> None:
+                bar.update(task, completed=progress.done, total=progress.total)
+
+            run = _run(
+                lambda: run_daily(
+                    UnitOfWork(engine), venue, day=day.date() if day else None, batch_size=batch_size, on_batch=advance
+                )
+            )
+    finally:
+        engine.dispose()
+    totals = f"renewed {run.renewed}, deleted {run.deleted}, skipped {run.skipped}"
+    if run.already_finished:
+        console.print(
+            f"daily job of venue {venue} for {run.business_day} was already done ({totals}); nothing changed",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"[green]daily job of venue {venue} for {run.business_day} done[/green]: {totals}", soft_wrap=True
+        )
 
 
 @app.command("serve")

@@ -140,6 +140,12 @@ def advance_vat(currency: str) -> AccountRef:
     return AccountRef(Purpose.ADVANCE_VAT, currency)
 
 
+def breakage(currency: str) -> AccountRef:
+    """Income from value left on card accounts deleted on expiry (seed 002 "Bei Ablauf löschen"): nobody can
+    spend it any more, so the venue's liability ends and the card float drops by exactly that amount."""
+    return AccountRef(Purpose.REVENUE, currency, qualifier="breakage")
+
+
 def chain_clearing(currency: str, other_venue_id: int) -> AccountRef:
     """What another venue of the chain owes this one for card value handed over between them; negative when
     this venue owes it (it passed a card account's money on and the other venue now carries the liability)."""

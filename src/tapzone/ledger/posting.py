@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -111,3 +112,91 @@ def post_entry(tx: Tx, ctx: RequestContext, venue: Venue, draft: EntryDraft) -> 
             delta,
         )
     return entry_id
+
+
+def post_entries(tx: Tx, venue: Venue, drafts: Sequence[tuple[RequestContext, EntryDraft]]) -> list[int]:
+    """Append many balanced entries at once, for batch jobs; returns their ids in the order given.
+
+    The rows are the ones `post_entry` would write entry by entry, but an account is looked up once, each
+    table gets one insert and each balance row one upsert however many entries touch it: a batch of 500
+    renewal fees costs a handful of statements instead of thousands.
+    """
+    if not drafts:
+        return []
+    for _, draft in drafts:
+        draft.validated()
+    account_ids = resolve_accounts(tx, venue.id, {line.account for _, draft in drafts for line in draft.lines})
+    business_day = venue.business_day(tx.now)
+    entry_ids: list[int] = list(
+        tx.conn.execute(
+            journal_entries.insert().returning(journal_entries.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "venue_id": venue.id,
+                    "code": draft.code.value,
+                    "device_id": ctx.device_id,
+                    "operator_id": ctx.operator_id,
+                    "idempotency_key": ctx.idempotency_key,
+                    "effective_at": tx.now,
+                    "business_day": business_day,
+                    "corrects_entry_id": draft.corrects_entry_id,
+                    "memo": draft.memo,
+                }
+                for ctx, draft in drafts
+            ],
+        ).scalars()
+    )
+    balance_deltas: dict[tuple[int, str], int] = defaultdict(int)
+    card_deltas: dict[tuple[int, str], int] = defaultdict(int)
+    rows = []
+    for entry_id, (ctx, draft) in zip(entry_ids, drafts, strict=True):
+        venue_bucket = bucket_for(ctx.device_id, venue, tx)
+        for line in draft.lines:
+            bucket = venue_bucket if line.account.bucketed else CARD_BUCKET
+            account_id = account_ids[line.account]
+            rows.append(
+                {
+                    "venue_id": venue.id,
+                    "entry_id": entry_id,
+                    "account_id": account_id,
+                    "unit": line.unit,
+                    "bucket": bucket,
+                    "amount": line.amount,
+                }
+            )
+            balance_deltas[(account_id, bucket)] += line.amount
+            if line.account.card_account_id is not None:
+                card_deltas[(line.account.card_account_id, line.unit)] -= line.amount
+    tx.conn.execute(postings.insert(), rows)
+    _add_to_balances(
+        tx,
+        account_balances,
+        ["account_id", "bucket"],
+        [
+            {"account_id": a, "bucket": b, "venue_id": venue.id, "balance": d}
+            for (a, b), d in sorted(balance_deltas.items())
+        ],
+    )
+    _add_to_balances(
+        tx,
+        card_balances,
+        ["card_account_id", "unit"],
+        [
+            {"card_account_id": c, "unit": u, "venue_id": venue.id, "balance": d}
+            for (c, u), d in sorted(card_deltas.items())
+        ],
+    )
+    return entry_ids
+
+
+def _add_to_balances(tx: Tx, table: sa.Table, keys: list[str], rows: list[dict[str, object]]) -> None:
+    """Insert balance rows or add to them, in key order. Given as a parameter list, SQLAlchemy sends them as
+    a few multi-row statements; each key appears once, as an upsert may not touch a row twice."""
+    if not rows:
+        return
+    statement = tx.insert_for(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in keys],
+        set_={"balance": table.c.balance + statement.excluded.balance},
+    )
+    tx.conn.execute(statement, rows)

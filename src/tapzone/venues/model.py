@@ -25,6 +25,7 @@ class DeviceKind(StrEnum):
     RESOURCE = "resource"  # a service device: sunbed, sauna, fitness area (seed 002)
     KIOSK = "kiosk"  # a self-service machine without staff (seed 002 "Automat")
     FINGERPRINT_READER = "fingerprint-reader"  # confirms that the holder owns the medium (seed 002)
+    SYSTEM = "system"  # the venue's own jobs (the daily job): books entries, never signs in
 
 
 GATE_KINDS = frozenset({DeviceKind.TURNSTILE, DeviceKind.VALIDATOR, DeviceKind.COLLECTOR, DeviceKind.MOBILE})

@@ -1,0 +1,317 @@
+"""The daily job's reads and writes: which accounts are due, what they hold, and the changes it makes.
+
+Everything here runs inside the batch transaction of `daily_job.run_daily`, which has locked the rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from tapzone.errors import Conflict
+from tapzone.money import CountUnit
+from tapzone.plans.daily import SKIP_NOTES, AccountFacts, ChangeCode, Deletion, Renewal, deletion_due, renewal_due
+from tapzone.store.tables import (
+    account_types,
+    card_account_changes,
+    card_accounts,
+    card_balances,
+    contracts,
+    daily_runs,
+    devices,
+    holds,
+    tab_lines,
+    tabs,
+    visits,
+)
+from tapzone.store.uow import Tx
+from tapzone.venues.model import DeviceKind
+
+SYSTEM_DEVICE_NAME = "daily job"
+CLOSED_REASON_EXPIRED = "expired"
+CHANGE_CODES = [code.value for code in ChangeCode]
+
+
+def system_device(tx: Tx, venue_id: int) -> int:
+    """The device the job's journal entries are booked on (every entry names one): created on first use."""
+    tx.insert_ignore(
+        devices,
+        [{"venue_id": venue_id, "kind": DeviceKind.SYSTEM.value, "name": SYSTEM_DEVICE_NAME, "created_at": tx.now}],
+        ["venue_id", "name"],
+    )
+    row = tx.conn.execute(
+        sa.select(devices.c.id, devices.c.kind).where(
+            devices.c.venue_id == venue_id, devices.c.name == SYSTEM_DEVICE_NAME
+        )
+    ).one()
+    if row.kind != DeviceKind.SYSTEM.value:
+        raise Conflict(f"the device name {SYSTEM_DEVICE_NAME!r} is taken by a {row.kind}; rename that device")
+    return int(row.id)
+
+
+def run_row(tx: Tx, venue_id: int, day: date, *, lock: bool = False) -> sa.Row[Any]:
+    query = sa.select(daily_runs).where(daily_runs.c.venue_id == venue_id, daily_runs.c.business_day == day)
+    return tx.conn.execute(query.with_for_update() if lock and tx.is_postgres else query).one()
+
+
+def due_query(venue_id: int, day: date, after_id: int, limit: int | None) -> sa.Select[Any]:
+    """Open accounts whose type renews or deletes them and whose date has come, not yet logged today."""
+    logged_today = (
+        sa.select(card_account_changes.c.id)
+        .where(
+            card_account_changes.c.card_account_id == card_accounts.c.id,
+            card_account_changes.c.code.in_(CHANGE_CODES),
+            card_account_changes.c.business_day == day,
+        )
+        .exists()
+    )
+    query = (
+        sa.select(
+            card_accounts.c.id,
+            card_accounts.c.visit_id,
+            card_accounts.c.is_active,
+            account_types.c.name.label("type_name"),
+            account_types.c.auto_renew,
+            account_types.c.delete_on_expiry,
+            account_types.c.fee_minor,
+            account_types.c.vat_rate_bp,
+        )
+        .select_from(card_accounts.join(account_types, account_types.c.id == card_accounts.c.account_type_id))
+        .where(
+            card_accounts.c.venue_id == venue_id,
+            card_accounts.c.id > after_id,
+            card_accounts.c.closed_at.is_(None),
+            sa.or_(
+                sa.and_(account_types.c.auto_renew.is_(True), card_accounts.c.valid_until <= day),
+                sa.and_(account_types.c.delete_on_expiry.is_(True), card_accounts.c.valid_until < day),
+            ),
+            ~logged_today,
+        )
+        .order_by(card_accounts.c.id)
+    )
+    return query if limit is None else query.limit(limit)
+
+
+def siblings(tx: Tx, candidates: Sequence[sa.Row[Any]]) -> list[int]:
+    """The other open accounts on the media of active accounts about to be deleted: one of them becomes
+    active, so they are locked with the batch, in the same key order as everything else."""
+    visit_ids = {row.visit_id for row in candidates if row.delete_on_expiry and row.is_active}
+    if not visit_ids:
+        return []
+    return list(
+        tx.conn.execute(
+            sa.select(card_accounts.c.id).where(
+                card_accounts.c.visit_id.in_(sorted(visit_ids)), card_accounts.c.closed_at.is_(None)
+            )
+        ).scalars()
+    )
+
+
+def gather_facts(
+    tx: Tx, currency: str, day: date, candidates: Sequence[sa.Row[Any]], locked: dict[int, sa.Row[Any]]
+) -> list[AccountFacts]:
+    """Balances, holds, open tab lines and the paying customer of each candidate, read under its lock;
+    an account another transaction closed or renewed meanwhile is no longer due and drops out."""
+    still_due = []
+    for row in candidates:
+        current = locked.get(row.id)
+        if current is None or current.closed_at is not None:
+            continue
+        renew = row.auto_renew and renewal_due(current.valid_until, day)
+        delete = row.delete_on_expiry and deletion_due(current.valid_until, day)
+        if renew or delete:
+            still_due.append((row, current, renew, delete))
+    ids = [row.id for row, *_ in still_due]
+    balances = _balances(tx, ids)
+    reserved = _reserved(tx, ids)
+    open_lines = _open_tab_lines(tx, ids)
+    payers = _payers(tx, ids)
+    facts = []
+    for row, current, renew, delete in still_due:
+        held = balances.get(row.id, {})
+        facts.append(
+            AccountFacts(
+                id=row.id,
+                valid_until=current.valid_until,
+                auto_renew=renew,
+                delete_on_expiry=delete,
+                fee_minor=int(row.fee_minor),
+                money_minor=held.get(currency, 0),
+                reserved_money_minor=reserved.get(row.id, {}).get(currency, 0),
+                units={unit: held[unit.value] for unit in CountUnit if held.get(unit.value)},
+                open_tab_lines=open_lines.get(row.id, 0),
+                reserved_holds=sum(1 for amount in reserved.get(row.id, {}).values() if amount),
+                payer_customer_id=payers.get(row.id),
+            )
+        )
+    return facts
+
+
+def _balances(tx: Tx, ids: list[int]) -> dict[int, dict[str, int]]:
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    if ids:
+        rows = tx.conn.execute(
+            sa.select(card_balances.c.card_account_id, card_balances.c.unit, card_balances.c.balance).where(
+                card_balances.c.card_account_id.in_(ids)
+            )
+        )
+        for row in rows:
+            found[row.card_account_id][row.unit] = int(row.balance)
+    return found
+
+
+def _reserved(tx: Tx, ids: list[int]) -> dict[int, dict[str, int]]:
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    if ids:
+        rows = tx.conn.execute(
+            sa.select(holds.c.card_account_id, holds.c.unit, sa.func.sum(holds.c.amount).label("reserved"))
+            .where(holds.c.card_account_id.in_(ids), holds.c.state == "reserved")
+            .group_by(holds.c.card_account_id, holds.c.unit)
+        )
+        for row in rows:
+            found[row.card_account_id][row.unit] = int(row.reserved)
+    return found
+
+
+def _open_tab_lines(tx: Tx, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = tx.conn.execute(
+        sa.select(tabs.c.card_account_id, sa.func.count(tab_lines.c.id).label("lines"))
+        .select_from(tabs.join(tab_lines, tab_lines.c.tab_id == tabs.c.id))
+        .where(tabs.c.card_account_id.in_(ids), tabs.c.state == "open", tab_lines.c.state == "open")
+        .group_by(tabs.c.card_account_id)
+    )
+    return {row.card_account_id: int(row.lines) for row in rows}
+
+
+def _payers(tx: Tx, ids: list[int]) -> dict[int, int]:
+    """Who pays a fee the card cannot cover: the customer of the subscription contract, else the visit's."""
+    if not ids:
+        return {}
+    rows = tx.conn.execute(
+        sa.select(card_accounts.c.id, sa.func.coalesce(contracts.c.customer_id, visits.c.customer_id).label("payer"))
+        .select_from(
+            card_accounts.join(visits, visits.c.id == card_accounts.c.visit_id).outerjoin(
+                contracts, contracts.c.card_account_id == card_accounts.c.id
+            )
+        )
+        .where(card_accounts.c.id.in_(ids))
+    )
+    return {row.id: int(row.payer) for row in rows if row.payer is not None}
+
+
+def claim_changes(
+    tx: Tx, venue_id: int, day: date, renewals: list[Renewal], deletions: list[Deletion]
+) -> set[tuple[int, ChangeCode]]:
+    """Log each change before booking it; the unique (account, code, day) lets only one job claim it."""
+    rows = [
+        {
+            "venue_id": venue_id,
+            "card_account_id": r.account_id,
+            "code": ChangeCode.RENEW.value,
+            "business_day": day,
+            "valid_until_before": r.valid_until_before,
+            "valid_until_after": r.valid_until_after,
+            "note": r.note.value,
+            "recorded_at": tx.now,
+        }
+        for r in renewals
+    ] + [
+        {
+            "venue_id": venue_id,
+            "card_account_id": d.account_id,
+            "code": ChangeCode.DELETE.value,
+            "business_day": day,
+            "valid_until_before": d.valid_until_before,
+            "valid_until_after": None,
+            "note": d.note.value,
+            "recorded_at": tx.now,
+        }
+        for d in deletions
+    ]
+    if not rows:
+        return set()
+    statement = (
+        tx.insert_for(card_account_changes)
+        .on_conflict_do_nothing(index_elements=["card_account_id", "code", "business_day"])
+        .returning(card_account_changes.c.card_account_id, card_account_changes.c.code)
+    )
+    # Executed with a parameter list, so SQLAlchemy batches it with one cached statement ("insertmanyvalues").
+    return {(row.card_account_id, ChangeCode(row.code)) for row in tx.conn.execute(statement, rows)}
+
+
+def link_entries(tx: Tx, day: date, entry_ids: dict[tuple[int, ChangeCode], int]) -> None:
+    if not entry_ids:
+        return
+    tx.conn.execute(
+        card_account_changes.update()
+        .where(
+            card_account_changes.c.card_account_id == sa.bindparam("account"),
+            card_account_changes.c.code == sa.bindparam("change"),
+            card_account_changes.c.business_day == day,
+        )
+        .values(entry_id=sa.bindparam("entry")),
+        [{"account": a, "change": code.value, "entry": e} for (a, code), e in sorted(entry_ids.items())],
+    )
+
+
+def extend_validity(tx: Tx, renewals: list[Renewal]) -> None:
+    if renewals:
+        tx.conn.execute(
+            card_accounts.update()
+            .where(card_accounts.c.id == sa.bindparam("account"))
+            .values(valid_until=sa.bindparam("until")),
+            [{"account": r.account_id, "until": r.valid_until_after} for r in renewals],
+        )
+
+
+def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> None:
+    """Close the accounts and their (empty) open tabs; where the active account of a medium went, its
+    oldest open account takes over, so the medium still pays with something it holds."""
+    if not ids:
+        return
+    tx.conn.execute(
+        card_accounts.update()
+        .where(card_accounts.c.id.in_(ids))
+        .values(closed_at=tx.now, closed_reason=CLOSED_REASON_EXPIRED, is_active=False)
+    )
+    tx.conn.execute(
+        tabs.update()
+        .where(tabs.c.card_account_id.in_(ids), tabs.c.state == "open")
+        .values(state="closed", closed_at=tx.now)
+    )
+    orphaned = sorted({locked[i].visit_id for i in ids if locked[i].is_active})
+    if not orphaned:
+        return
+    rows = tx.conn.execute(
+        sa.select(card_accounts.c.id, card_accounts.c.visit_id, card_accounts.c.is_active)
+        .where(card_accounts.c.visit_id.in_(orphaned), card_accounts.c.closed_at.is_(None))
+        .order_by(card_accounts.c.id)
+    ).all()
+    first_open: dict[int, int] = {}
+    has_active = set()
+    for row in rows:
+        first_open.setdefault(row.visit_id, row.id)
+        if row.is_active:
+            has_active.add(row.visit_id)
+    successors = [account for visit, account in first_open.items() if visit not in has_active]
+    if successors:
+        tx.conn.execute(card_accounts.update().where(card_accounts.c.id.in_(successors)).values(is_active=True))
+
+
+def skipped_count(tx: Tx, venue_id: int, day: date) -> int:
+    """Due accounts the day logged but left as they were (fee unpaid, open tab, negative balance)."""
+    value = tx.conn.execute(
+        sa.select(sa.func.count()).where(
+            card_account_changes.c.venue_id == venue_id,
+            card_account_changes.c.business_day == day,
+            card_account_changes.c.code.in_(CHANGE_CODES),
+            card_account_changes.c.note.in_(sorted(SKIP_NOTES)),
+        )
+    ).scalar_one()
+    return int(value)
