@@ -475,7 +475,6 @@ def test_sale_and_session_are_idempotent(studio: Studio) -> None:
     assert two.json()["account"]["balances"]["money_minor"] == 2500
 
 
-
 def test_the_kiosk_lists_types_for_sale_and_shows_a_cards_accounts(studio: Studio) -> None:
     per_use = studio.tariff(kind="per-use", price_minor=500)
     shown = studio.account_type(26, tariff_id=per_use, picture="gold-card.png", default_price_minor=3000)
