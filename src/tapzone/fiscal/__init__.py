@@ -1,1 +1,1 @@
-"""Fiscal profiles and, later, receipt signing (TSE, 54-FZ)."""
+"""Fiscal profiles, receipt signing (the TSE port and its simulator) and the DSFinV-K export; 54-FZ later."""
