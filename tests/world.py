@@ -12,6 +12,8 @@ from tapzone.clock import FixedClock
 from tapzone.context import RequestContext
 from tapzone.ledger.check import all_findings
 from tapzone.money import Money
+from tapzone.payments.model import TerminalKind
+from tapzone.payments.terminals import add_terminal
 from tapzone.store.tables import journal_entries, postings
 from tapzone.store.uow import UnitOfWork
 from tapzone.venues.model import FiscalProfile
@@ -72,11 +74,15 @@ def build_world(uow: UnitOfWork, fiscal_profile: FiscalProfile = FiscalProfile.D
         language="de",
         fiscal_profile=fiscal_profile,
     )
+    till_id = add_device(uow, venue_id, name="Till 1")
+    till2_id = add_device(uow, venue_id, name="Till 2")
+    for till in (till_id, till2_id):  # card tenders are taken on an in-process simulated terminal
+        add_terminal(uow, venue_id, till, name="simulator", kind=TerminalKind.SIMULATOR, is_default=True)
     return World(
         uow=uow,
         venue_id=venue_id,
-        till_id=add_device(uow, venue_id, name="Till 1"),
-        till2_id=add_device(uow, venue_id, name="Till 2"),
+        till_id=till_id,
+        till2_id=till2_id,
         cashier_id=add_staff(uow, venue_id, name="Kim Cashier", login="kim", role="cashier"),
         manager_id=add_staff(uow, venue_id, name="Mo Manager", login="mo", role="manager"),
         gate_staff_id=add_staff(uow, venue_id, name="Gus Gate", login="gus", role="gate"),

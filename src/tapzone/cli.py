@@ -23,6 +23,8 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 venue_app = typer.Typer(help="Set up a venue: tills, staff, products, price groups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
+fiscal_app = typer.Typer(help="Fiscal signing (TSE) and the DSFinV-K export.", no_args_is_help=True)
+app.add_typer(fiscal_app, name="fiscal")
 
 T = TypeVar("T")
 console = Console()
@@ -211,7 +213,14 @@ def demo(
     products = Table("id", "product", "price", "VAT", title="Products")
     for product_id, name, price, vat in venue.products:
         products.add_row(str(product_id), name, f"{price / 100:.2f} EUR", f"{vat / 100:g} %")
-    for table in (tills, gates, staff, products, tickets):
+    devices = Table("device id", "device", title="Solarium devices")
+    devices.add_column("bearer token", overflow="fold")
+    for device_id, name, token in venue.devices:
+        devices.add_row(str(device_id), name, token)
+    types = Table("id", "number", "account type", title="Account types (cards for sale)")
+    for type_id, number, name in venue.account_types:
+        types.add_row(str(type_id), str(number), name)
+    for table in (tills, gates, devices, staff, products, tickets, types):
         console.print(table)
     console.print(f"{len(venue.media)} wristbands in stock: {venue.media[0]} … {venue.media[-1]}")
     console.print(f"API: {base_url}/api/v1   docs: {base_url}/docs")
@@ -220,6 +229,7 @@ def demo(
     lines = [f"export TAPZONE_URL={base_url}/api/v1"]
     lines += [f"export TILL{index}_TOKEN={token}" for index, (_, _, token) in enumerate(venue.tills, start=1)]
     lines += [f"export GATE{gate_id}_TOKEN={token}" for gate_id, _, token in venue.gates]
+    lines += [f"export DEVICE{device_id}_TOKEN={token}" for device_id, _, token in venue.devices]
     path.write_text("\n".join(lines) + "\n")
     console.print(f"shell variables for the README walk-through: . {path}")
 
@@ -315,6 +325,30 @@ def gate_sim(
         raise typer.Exit(code=1)
 
 
+@app.command("zvt-sim")
+def zvt_sim(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port on 127.0.0.1 (ZVT's usual one)")] = 20007,
+    # the terminals' factory default; it guards admin commands, it is not a secret
+    password: Annotated[str, typer.Option(help="six-digit terminal password the till must send")] = "000000",  # noqa: S107
+    terminal_id: Annotated[str, typer.Option("--terminal-id", help="eight-digit terminal id it reports")] = "52500001",
+) -> None:
+    """Run a ZVT card-terminal simulator on 127.0.0.1 until Ctrl-C, for the demo and for testing a till.
+
+    By amount in minor units: ending in 13 declined, 14 cancelled by the customer, 15 line lost after approval
+    (a pending payment that a status inquiry resolves); anything else approved.
+    """
+    from tapzone.payments.zvt.simulator import ZvtSimulator
+
+    try:
+        simulator = ZvtSimulator("127.0.0.1", port, password=password, terminal_id=terminal_id)
+    except (OSError, ValueError) as error:
+        err_console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(code=1) from error
+    host, bound = simulator.address
+    console.print(f"ZVT terminal simulator on {host}:{bound} (terminal id {terminal_id}); Ctrl-C stops it")
+    simulator.serve_until_interrupted()
+
+
 @venue_app.command("create")
 def venue_create(
     name: str,
@@ -353,6 +387,84 @@ def venue_add_till(venue_id: int, name: str, database_url: DatabaseUrl = None) -
     uow = UnitOfWork(make_engine(database_url))
     till_id = _run(lambda: add_device(uow, venue_id, name=name))
     console.print(f"till {till_id} created; its bearer token (shown once): {issue_device_token(uow, till_id)}")
+
+
+@venue_app.command("add-terminal")
+def venue_add_terminal(
+    venue_id: int,
+    till_id: int,
+    name: str,
+    kind: Annotated[str, typer.Option(help="standalone, integrated-zvt, none (bank transfer) or simulator")],
+    host: Annotated[str | None, typer.Option(help="ZVT terminal address")] = None,
+    port: Annotated[int | None, typer.Option(help="ZVT terminal TCP port (default 20007)")] = None,
+    password: Annotated[str | None, typer.Option(help="ZVT terminal password, six digits")] = None,
+    default: Annotated[bool, typer.Option("--default", help="use it for card tenders that name no terminal")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Configure a card terminal on a till (seed 003); the till's first terminal is its default."""
+    from tapzone.payments.model import TerminalKind
+    from tapzone.payments.terminals import add_terminal
+    from tapzone.store.uow import UnitOfWork
+
+    uow = UnitOfWork(make_engine(database_url))
+    terminal_id = _run(
+        lambda: add_terminal(
+            uow,
+            venue_id,
+            till_id,
+            name=name,
+            kind=TerminalKind(kind),
+            host=host,
+            port=port,
+            password=password,
+            is_default=default,
+        )
+    )
+    console.print(f"terminal {terminal_id} ({kind}) configured on till {till_id}")
+
+
+@venue_app.command("add-resource")
+def venue_add_resource(
+    venue_id: int,
+    name: str,
+    product_id: Annotated[int, typer.Option(help="the product its usage is booked to (VAT rate, product group)")],
+    max_minutes: Annotated[int, typer.Option(help="the longest session the device allows")] = 20,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a service device (sunbed, sauna, fitness area); prints its id and bearer token."""
+    from tapzone.plans.setup import add_resource
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.credentials import issue_device_token
+
+    uow = UnitOfWork(make_engine(database_url))
+    resource_id = _run(lambda: add_resource(uow, venue_id, name=name, product_id=product_id, max_minutes=max_minutes))
+    console.print(
+        f"resource {resource_id} created; its bearer token (shown once): {issue_device_token(uow, resource_id)}"
+    )
+
+
+@venue_app.command("add-device")
+def venue_add_device(
+    venue_id: int,
+    name: str,
+    kind: Annotated[str, typer.Option(help="kiosk (self-service, no staff) or fingerprint-reader")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a kiosk or a fingerprint reader; prints its id and bearer token."""
+    from tapzone.store.uow import UnitOfWork
+    from tapzone.venues.credentials import issue_device_token
+    from tapzone.venues.model import DeviceKind
+    from tapzone.venues.setup import add_device
+
+    allowed = {DeviceKind.KIOSK.value, DeviceKind.FINGERPRINT_READER.value}
+    if kind not in allowed:
+        err_console.print(
+            f"[red]kind must be one of {sorted(allowed)}[/red]; tills, gates and resources have their own commands"
+        )
+        raise typer.Exit(2)
+    uow = UnitOfWork(make_engine(database_url))
+    device_id = _run(lambda: add_device(uow, venue_id, name=name, kind=DeviceKind(kind)))
+    console.print(f"{kind} {device_id} created; its bearer token (shown once): {issue_device_token(uow, device_id)}")
 
 
 @venue_app.command("add-staff")
@@ -557,6 +669,73 @@ def venue_set_chain(
     uow = UnitOfWork(make_engine(database_url))
     name = _run(lambda: set_venue_chain(uow, venue_id, chain))
     console.print(f"venue {venue_id} " + (f"is in chain {escape(name)}" if name else "is in no chain"))
+
+
+@fiscal_app.command("tse-info")
+def fiscal_tse_info(
+    venue: Annotated[int, typer.Option("--venue", help="id of the venue")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print the venue's TSE: serial number, signature algorithm, time format, counters and public key."""
+    from tapzone.fiscal.tse_sim import signer_info
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            signers = signer_info(conn, venue)
+    finally:
+        engine.dispose()
+    if not signers:
+        console.print(f"venue {venue} has no TSE yet; the first signed receipt creates it")
+        return
+    for signer in signers:
+        fields = {
+            "serial": signer.serial,
+            "signature algorithm": signer.signature_algorithm,
+            "time format": signer.time_format,
+            "signature counter": signer.signature_counter,
+            "transaction counter": signer.transaction_counter,
+            "open transactions": signer.open_transactions,
+            "public key (base64)": signer.public_key,
+            "in use since": signer.created_at.isoformat(timespec="seconds"),
+        }
+        console.print(f"[bold]TSE {signer.id}[/bold] ({signer.kind})")
+        for name, value in fields.items():
+            # One unwrapped line per field: serial and key must stay copyable in a narrow terminal.
+            console.print(f"  {name + ':':<21}{value}", soft_wrap=True, highlight=False)
+
+
+@fiscal_app.command("export-dsfinvk")
+def fiscal_export_dsfinvk(
+    venue: Annotated[int, typer.Option("--venue", help="id of the venue")],
+    day: Annotated[datetime, typer.Option("--day", formats=["%Y-%m-%d"], help="business day, e.g. 2026-11-22")],
+    out: Annotated[str, typer.Option("--out", help="ZIP file to write, e.g. dsfinvk-2026-11-22.zip")],
+    till: Annotated[int | None, typer.Option("--till", help="only this till (device id); default: every till")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the DSFinV-K export of one business day (per till closing) as a ZIP of CSV files and index.xml."""
+    from pathlib import Path
+
+    from tapzone.fiscal.dsfinvk import export_day
+    from tapzone.store.uow import UnitOfWork
+
+    engine = make_engine(database_url)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True) as bar:
+            task = bar.add_task("reading receipts", total=None)
+            content = _run(
+                lambda: export_day(
+                    UnitOfWork(engine),
+                    venue,
+                    day.date(),
+                    till,
+                    on_closing=lambda name: bar.update(task, description=f"closing of {name}"),
+                )
+            )
+    finally:
+        engine.dispose()
+    Path(out).write_bytes(content)
+    console.print(f"[green]DSFinV-K export of {day.date()} written to {escape(out)}[/green] ({len(content)} bytes)")
 
 
 def _run(action: Callable[[], T]) -> T:

@@ -19,3 +19,5 @@ class RequestContext:
     device_id: int
     operator_id: int | None
     idempotency_key: str
+    # Set when the request books an operation paid by this approved cashless payment (payments/flow.py).
+    payment_id: int | None = None

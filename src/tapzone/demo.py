@@ -15,6 +15,8 @@ from tapzone.context import RequestContext
 from tapzone.errors import Conflict
 from tapzone.media.model import MediumKind
 from tapzone.media.stock import register_media
+from tapzone.payments.model import TerminalKind
+from tapzone.payments.terminals import add_terminal
 from tapzone.plans.card_accounts import CreditType
 from tapzone.plans.setup import (
     add_resource,
@@ -95,6 +97,7 @@ def load_demo(uow: UnitOfWork) -> DemoVenue:
     for name in DEMO_TILLS:
         till_id = add_device(uow, venue_id, name=name)
         demo.tills.append((till_id, name, issue_device_token(uow, till_id)))
+        _add_terminals(uow, venue_id, till_id, name)
     for name, login, role in DEMO_STAFF:
         staff_id = add_staff(uow, venue_id, name=name, login=login, role=role)
         set_password(uow, staff_id, demo_password(login))
@@ -109,6 +112,18 @@ def load_demo(uow: UnitOfWork) -> DemoVenue:
     demo.media = [f"W{number:04d}" for number in range(1, DEMO_MEDIA_COUNT + 1)]
     register_media(uow, venue_id, demo.media, MediumKind.WRISTBAND)
     return demo
+
+
+def _add_terminals(uow: UnitOfWork, venue_id: int, till_id: int, till_name: str) -> None:
+    """Every till takes cards on a simulated terminal by default; the entrance also has a standalone
+    terminal and bank transfer (seed 003's confirm-first flow), the restaurant an integrated ZVT terminal
+    (start `tapzone zvt-sim` to answer it)."""
+    add_terminal(uow, venue_id, till_id, name="simulator", kind=TerminalKind.SIMULATOR, is_default=True)
+    if till_name == "Entrance":
+        add_terminal(uow, venue_id, till_id, name="counter terminal", kind=TerminalKind.STANDALONE)
+        add_terminal(uow, venue_id, till_id, name="bank transfer", kind=TerminalKind.NONE)
+    if till_name == "Restaurant":
+        add_terminal(uow, venue_id, till_id, name="zvt", kind=TerminalKind.INTEGRATED_ZVT, host="127.0.0.1", port=20007)
 
 
 def _load_paid_zone(uow: UnitOfWork, demo: DemoVenue) -> None:

@@ -244,6 +244,32 @@ class AccountTypeMismatch(TapzoneError):
     status = 409
 
 
+class PaymentAmountMismatch(TapzoneError):
+    """seed 003's risk: the amount approved on the terminal differs from what is due."""
+
+    type = "payment-amount-mismatch"
+    title = "Payment amount differs"
+    status = 409
+
+
+class NoCardTerminal(TapzoneError):
+    type = "no-card-terminal"
+    title = "No card terminal"
+    status = 409
+
+
+class PaymentPending(TapzoneError):
+    """Not a failure: the operation waits for a cashless payment; the API answers 202 with the payment."""
+
+    type = "payment-pending"
+    title = "Payment pending"
+    status = 202
+
+    def __init__(self, payment: object) -> None:
+        super().__init__("the operation is booked once the payment is approved")
+        self.payment = payment
+
+
 def all_error_types() -> list[type[TapzoneError]]:
     """Every concrete error class, for catalogs, docs and tests."""
     found: list[type[TapzoneError]] = []

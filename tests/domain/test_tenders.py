@@ -24,7 +24,7 @@ def test_split_tender_card_prepaid_cash() -> None:
         "EUR",
     )
     assert (plan.card_by_provider, plan.prepaid_minor, plan.cash_minor, plan.change_minor) == (
-        {"simulator": 1000},
+        {"default": 1000},
         1500,
         500,
         500,

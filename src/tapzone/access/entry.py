@@ -22,9 +22,12 @@ from tapzone.ledger.model import EntryDraft, card_money, deposits_held
 from tapzone.ledger.posting import post_entry
 from tapzone.media.model import MediumKind, normalise_uid
 from tapzone.money import Money, check_positive_amount, minor_in, money_payload
+from tapzone.payments.flow import card_gate, card_payable
 from tapzone.plans.card_accounts import CreditType
 from tapzone.pos.booking import credit_revenue, debit_tenders
 from tapzone.pos.catalogue import customer_price
+from tapzone.pos.receipts import issue as receipting
+from tapzone.pos.receipts.model import ReceiptKind, ReceiptLine
 from tapzone.pos.tenders import Tender, TenderKind, TenderPlan, allocate, plan_tenders
 from tapzone.pos.vat import split_by_rate
 from tapzone.store.idempotency import run_idempotent
@@ -50,6 +53,7 @@ class EntrySaleView(BaseModel):
     total_minor: int
     change_minor: int
     entry_ids: list[int]
+    receipt_id: int | None = None
 
 
 def _entry_product(tx: Tx, venue_id: int, product_id: int, customer_id: int | None) -> sa.Row[Any]:
@@ -103,6 +107,7 @@ def _book_parts(
     return entry_ids
 
 
+@card_payable("sell_entry")
 def sell_entry(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -149,7 +154,7 @@ def sell_entry(
             load_minor = minor_in(initial_load, venue.currency, "initial load")
         deposit_total = product.deposit_minor * len(all_uids)
         due = product.price_minor + deposit_total + load_minor
-        plan = plan_tenders(due, tenders, 0, venue.currency)
+        plan = card_gate(tx, ctx, venue, plan_tenders(due, tenders, 0, venue.currency))
         party_id = None
         if companions:
             party_id = tx.conn.execute(
@@ -179,7 +184,31 @@ def sell_entry(
         for binding in bindings:
             hold_deposit(tx, binding.medium_id, product.deposit_minor)
         entry_ids = _book_parts(tx, ctx, venue, plan, product, deposit_total, load_minor, bindings[0].card_account_id)
+        lines = [
+            ReceiptLine(
+                name=product.name,
+                quantity=1,
+                unit_price_minor=product.price_minor,
+                amount_minor=product.price_minor,
+                vat_rate_bp=product.vat_rate_bp,
+            )
+        ]
+        if deposit_total:
+            lines.append(receipting.value_line(f"Deposit x{len(all_uids)}", deposit_total, advance=False))
+        if load_minor:
+            lines.append(receipting.value_line("Prepaid value", load_minor))
+        receipt_id = receipting.issue(
+            tx,
+            ctx,
+            venue,
+            ReceiptKind.ENTRY,
+            lines=lines,
+            paid=receipting.paid_by(plan, tx, ctx.payment_id),
+            entry_id=entry_ids[0],
+            medium_uid=bindings[0].medium_uid,
+        )
         return EntrySaleView(
+            receipt_id=receipt_id,
             entry_product_id=product.product_id,
             zone_id=product.zone_id,
             party_id=party_id,

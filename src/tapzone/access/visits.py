@@ -24,6 +24,7 @@ from tapzone.errors import (
 from tapzone.media.lookup import find_medium, usable_medium
 from tapzone.media.model import MediumKind, MediumState, normalise_uid, refusal_for_state
 from tapzone.money import Money, check_non_negative_amount, minor_in, money_payload
+from tapzone.payments.flow import card_payable
 from tapzone.plans.card_accounts import CreditType
 from tapzone.plans.card_store import (
     accounts_of_visit,
@@ -181,6 +182,7 @@ def _medium_for_issue(tx: Tx, ctx: RequestContext, uid: str, kind: MediumKind) -
     return locked
 
 
+@card_payable("issue_medium")
 def issue_medium(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -229,9 +231,11 @@ def issue_medium(
             customer_id=customer_id,
         )
         account_id = binding.card_account_id
-        entry_id = None
+        entry_id = receipt_id = None
         if load_minor:
-            entry_id = book_topup(tx, ctx, venue, account_id, load_minor, tender, card_provider)
+            entry_id, receipt_id = book_topup(
+                tx, ctx, venue, account_id, load_minor, tender, card_provider, binding.medium_uid
+            )
         return VisitView(
             visit_id=binding.visit_id,
             medium_uid=binding.medium_uid,
@@ -242,6 +246,7 @@ def issue_medium(
             credit_limit_minor=credit_limit.minor if credit_limit else 0,
             balance_minor=load_minor,
             topup_entry_id=entry_id,
+            receipt_id=receipt_id,
         )
 
     return run_idempotent(uow, ctx, "issue_medium", payload, handler, VisitView)
@@ -256,6 +261,7 @@ def _open_visit_id(tx: Tx, medium_id: int) -> int:
     return int(visit_id)
 
 
+@card_payable("add_card_account")
 def add_card_account(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -305,8 +311,9 @@ def add_card_account(
             limit_minor=credit_limit_minor(venue, credit_limit),
             is_active=make_active,
         )
+        receipt_id = None
         if load_minor:
-            book_topup(tx, ctx, venue, account_id, load_minor, tender, card_provider)
+            _, receipt_id = book_topup(tx, ctx, venue, account_id, load_minor, tender, card_provider, medium.uid)
         return CardAccountView(
             card_account_id=account_id,
             visit_id=visit_id,
@@ -314,6 +321,7 @@ def add_card_account(
             credit_limit_minor=credit_limit.minor if credit_limit else 0,
             is_active=make_active,
             balance_minor=load_minor,
+            receipt_id=receipt_id,
         )
 
     return run_idempotent(uow, ctx, "add_card_account", payload, handler, CardAccountView)

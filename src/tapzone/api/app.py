@@ -17,11 +17,14 @@ from tapzone.api.routers import (
     catalog,
     chain,
     customers,
+    drawer,
     gates,
     media,
     money,
+    payments,
     plans,
     price_groups,
+    receipts,
     sessions,
     settings,
     tabs,
@@ -71,6 +74,9 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
         price_groups,
         plans,
         chain,
+        payments,
+        drawer,
+        receipts,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -7,9 +7,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tapzone.errors import InvalidAmount, InvalidRequest, MalformedJson, NotFound, TapzoneError, all_error_types
+from tapzone.errors import (
+    InvalidAmount,
+    InvalidRequest,
+    MalformedJson,
+    NotFound,
+    PaymentPending,
+    TapzoneError,
+    all_error_types,
+)
 from tapzone.i18n import choose_language, gettext
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -60,6 +69,13 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PaymentPending)
+    async def _payment_pending(request: Request, exc: PaymentPending) -> JSONResponse:
+        # Not an error: the write waits for a cashless payment (seed 003). 202 with the payment to resolve.
+        payment = exc.payment
+        body = payment.model_dump(mode="json") if isinstance(payment, BaseModel) else {"detail": exc.detail}
+        return JSONResponse(body, status_code=202)
+
     @app.exception_handler(TapzoneError)
     async def _tapzone_error(request: Request, exc: TapzoneError) -> JSONResponse:
         return problem_response(request, exc)

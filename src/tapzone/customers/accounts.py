@@ -17,8 +17,11 @@ from tapzone.ledger.codes import EntryCode
 from tapzone.ledger.model import EntryDraft, customer_receivable
 from tapzone.ledger.posting import post_entry
 from tapzone.media.lookup import BoundCard
+from tapzone.payments.flow import card_gate, card_payable
 from tapzone.pos.booking import credit_revenue, debit_tenders
 from tapzone.pos.catalogue import Item
+from tapzone.pos.receipts import issue as receipting
+from tapzone.pos.receipts.model import ReceiptKind
 from tapzone.pos.tab_store import ON_ACCOUNT, record_closed_tab
 from tapzone.pos.tenders import Tender, TenderKind, plan_tenders
 from tapzone.pos.vat import split_by_rate
@@ -41,6 +44,7 @@ class CustomerPaymentView(CustomerAccountView):
     entry_id: int
     paid_minor: int
     change_minor: int
+    receipt_id: int | None = None
 
 
 def book_to_customer_account(
@@ -103,6 +107,7 @@ def view_customer_account(uow: UnitOfWork, ctx: RequestContext, *, customer_id: 
         )
 
 
+@card_payable("pay_customer_account")
 def pay_customer_account(
     uow: UnitOfWork, ctx: RequestContext, *, customer_id: int, tenders: list[Tender]
 ) -> CustomerPaymentView:
@@ -120,12 +125,23 @@ def pay_customer_account(
             raise NothingToSettle("this customer owes nothing")
         offered = sum(tender.amount.minor for tender in tenders)
         # Part payments are fine; beyond the debt only cash is accepted, and the surplus is change.
-        plan = plan_tenders(min(owed, offered), tenders, 0, venue.currency)
+        plan = card_gate(tx, ctx, venue, plan_tenders(min(owed, offered), tenders, 0, venue.currency))
         draft = EntryDraft(EntryCode.SETTLEMENT, memo=f"customer account {customer_id}")
         debit_tenders(draft, venue, plan, None)
         draft.credit(customer_receivable(customer_id, venue.currency), plan.due_minor)
         entry_id = post_entry(tx, ctx, venue, draft)
+        receipt_id = receipting.issue(
+            tx,
+            ctx,
+            venue,
+            ReceiptKind.SETTLEMENT,
+            lines=[receipting.value_line(f"Customer account: {name}", plan.due_minor, advance=False)],
+            paid=receipting.paid_by(plan, tx, ctx.payment_id),
+            entry_id=entry_id,
+            reference=f"customer {customer_id}",
+        )
         return CustomerPaymentView(
+            receipt_id=receipt_id,
             customer_id=customer_id,
             name=name,
             currency=venue.currency,

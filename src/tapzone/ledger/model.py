@@ -38,6 +38,8 @@ class Purpose(StrEnum):
     CUSTOMER_RECEIVABLE = "customer-receivable"
     DEPOSITS_HELD = "deposits-held"
     CORRECTION = "correction"
+    SAFE = "safe"  # cash outside the drawers (the back office safe, cash in transit to the bank)
+    CASH_DIFFERENCE = "cash-difference"  # what a closed shift's count differed from the ledger
     CHAIN_CLEARING = "chain-clearing"
 
 
@@ -53,6 +55,8 @@ _KIND_OF: dict[Purpose, AccountKind] = {
     Purpose.CUSTOMER_RECEIVABLE: AccountKind.RECEIVABLE,
     Purpose.DEPOSITS_HELD: AccountKind.LIABILITY,
     Purpose.CORRECTION: AccountKind.EQUITY,
+    Purpose.SAFE: AccountKind.ASSET,
+    Purpose.CASH_DIFFERENCE: AccountKind.EQUITY,
     Purpose.CHAIN_CLEARING: AccountKind.ASSET,
 }
 
@@ -100,6 +104,14 @@ class AccountRef:
 
 def cash(currency: str) -> AccountRef:
     return AccountRef(Purpose.CASH, currency)
+
+
+def safe(currency: str) -> AccountRef:
+    return AccountRef(Purpose.SAFE, currency)
+
+
+def cash_difference(currency: str) -> AccountRef:
+    return AccountRef(Purpose.CASH_DIFFERENCE, currency)
 
 
 def card_clearing(currency: str, provider: str) -> AccountRef:

@@ -26,11 +26,14 @@ from tapzone.ledger.posting import post_entry
 from tapzone.media.lookup import find_medium, usable_medium
 from tapzone.media.model import MediumKind, normalise_uid
 from tapzone.money import CountUnit, Money
+from tapzone.payments.flow import card_gate, card_payable
 from tapzone.plans.account_types import AccountType, display_number
 from tapzone.plans.specs import AccountSaleView, BalancesView, ContractSpec, PreviewView, TypedAccountView
 from tapzone.plans.topup_rules import Balances, Increments, increments_for
 from tapzone.plans.type_store import account_balances_of, load_account_type, type_for_card_number
 from tapzone.pos.booking import credit_revenue, debit_tenders
+from tapzone.pos.receipts import issue as receipting
+from tapzone.pos.receipts.model import ReceiptKind, ReceiptLine
 from tapzone.pos.tenders import DEFAULT_CARD_PROVIDER, Tender, TenderKind, TenderPlan, allocate, plan_tenders
 from tapzone.pos.topup import check_topup_tender
 from tapzone.pos.vat import split_by_rate
@@ -185,6 +188,26 @@ class TypedTopup:
     fee_minor: int
     total_minor: int
     entry_ids: list[int]
+    receipt_id: int
+
+
+def _receipt_lines(kind: AccountType, price: int, inc: Increments, fee: int, deposit: int) -> list[ReceiptLine]:
+    """The money part is prepaid value (a voucher); the rest of the price, the fee, and a card sold instead
+    of lent are supplies at the type's rate; a refundable deposit is no supply."""
+    lines: list[ReceiptLine] = []
+    if inc.money:
+        lines.append(receipting.value_line(f"{kind.name}: prepaid value", inc.money))
+    supply = [(kind.name, price - inc.money), (f"{kind.name}: fee", fee)]
+    if kind.deposit_is_sale_price:
+        supply.append((f"{kind.name}: card", deposit))
+    elif deposit:
+        lines.append(receipting.value_line("Card deposit", deposit, advance=False))
+    lines += [
+        ReceiptLine(name=name, quantity=1, unit_price_minor=amount, amount_minor=amount, vat_rate_bp=kind.vat_rate_bp)
+        for name, amount in supply
+        if amount
+    ]
+    return lines
 
 
 def charge_typed_topup(
@@ -208,7 +231,12 @@ def charge_typed_topup(
     after = before.after(inc, venue.business_day(tx.now))
     fee = fee_due(kind, inc, before, created=created)
     total = price + fee + deposit
-    plan = plan_tenders(total, [Tender(tender, Money(total, venue.currency), card_provider)], 0, venue.currency)
+    plan = card_gate(
+        tx,
+        ctx,
+        venue,
+        plan_tenders(total, [Tender(tender, Money(total, venue.currency), card_provider)], 0, venue.currency),
+    )
     price_share, fee_share, deposit_share = allocate(plan, [price, fee, deposit])
     entry_ids = [book_type_topup(tx, ctx, venue, kind, account_id, price, inc, price_share)]
     if fee:
@@ -219,7 +247,18 @@ def charge_typed_topup(
         assert medium_id is not None
         entry_ids.append(_book_deposit(tx, ctx, venue, kind, medium_id, deposit, deposit_share))
     apply_validity(tx, account_id, before, after)
-    return TypedTopup(fee, total, entry_ids)
+    receipt_id = receipting.issue(
+        tx,
+        ctx,
+        venue,
+        ReceiptKind.TOPUP,
+        lines=_receipt_lines(kind, price, inc, fee, deposit),
+        paid=receipting.paid_by(plan, tx, ctx.payment_id),
+        entry_id=entry_ids[0],
+        balance_after_minor=after.money,
+        reference=kind.name,
+    )
+    return TypedTopup(fee, total, entry_ids, receipt_id)
 
 
 def _choose_type(tx: Tx, venue_id: int, uid: str, account_type_id: int | None) -> AccountType:
@@ -367,6 +406,7 @@ def preview_sale(
         )
 
 
+@card_payable("sell_account_type")
 def sell_account_type(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -449,6 +489,7 @@ def sell_account_type(
             deposit_minor=deposit,
             total_charged_minor=sale.total_minor,
             entry_ids=sale.entry_ids,
+            receipt_id=sale.receipt_id,
         )
 
     return run_idempotent(uow, ctx, "sell_account_type", payload, handler, AccountSaleView)
@@ -499,6 +540,7 @@ def top_up_typed_account(
         card_account_id=account_id,
         amount_minor=sale.total_minor,
         balance_minor=account_balances_of(tx, account_id, venue.currency).money,
+        receipt_id=sale.receipt_id,
     )
 
 

@@ -151,3 +151,4 @@ class AccountSaleView(BaseModel):
     deposit_minor: int
     total_charged_minor: int
     entry_ids: list[int]
+    receipt_id: int | None = None

@@ -13,6 +13,8 @@ from tapzone.plans.card_accounts import CreditType
 from tapzone.plans.card_store import card_balance, reserved_total
 from tapzone.pos.booking import credit_revenue
 from tapzone.pos.catalogue import Item, items_payload, price_items
+from tapzone.pos.receipts import issue as receipting
+from tapzone.pos.receipts.model import ReceiptKind, ReceiptLine, TenderLine
 from tapzone.pos.tab_store import record_closed_tab
 from tapzone.pos.vat import split_by_rate
 from tapzone.pos.views import SaleView
@@ -58,11 +60,33 @@ def sell_from_balance(
         record_closed_tab(
             tx, ctx, venue_id=venue.id, card_account_id=account.id, state="settled", entry_id=entry_id, sold=priced
         )
+        balance = card_balance(tx, account.id, venue.currency)
+        receipt_id = receipting.issue(
+            tx,
+            ctx,
+            venue,
+            ReceiptKind.PURCHASE,
+            lines=[
+                ReceiptLine(
+                    name=product.name,
+                    quantity=quantity,
+                    unit_price_minor=product.price_minor,
+                    amount_minor=product.price_minor * quantity,
+                    vat_rate_bp=product.vat_rate_bp,
+                )
+                for product, quantity in priced
+            ],
+            paid=receipting.Paid([TenderLine(kind="prepaid", amount_minor=total)]),
+            entry_id=entry_id,
+            medium_uid=card.medium_uid,
+            balance_after_minor=balance,
+        )
         return SaleView(
             entry_id=entry_id,
             card_account_id=account.id,
             total_minor=total,
-            balance_minor=card_balance(tx, account.id, venue.currency),
+            balance_minor=balance,
+            receipt_id=receipt_id,
         )
 
     return run_idempotent(uow, ctx, "sell_from_balance", payload, handler, SaleView)

@@ -19,10 +19,13 @@ from tapzone.ledger.model import EntryDraft, card_money, cash
 from tapzone.ledger.posting import post_entry
 from tapzone.media.lookup import BoundCard, bound_card
 from tapzone.money import Money, check_positive_amount, minor_in, money_payload
+from tapzone.payments.flow import card_gate, card_payable
 from tapzone.plans.card_accounts import CreditType
 from tapzone.plans.card_store import card_balance, lock_card_accounts, reserved_total
 from tapzone.pos.booking import credit_revenue, debit_tenders
 from tapzone.pos.party import other_party_tabs
+from tapzone.pos.receipts import issue as receipting
+from tapzone.pos.receipts.model import ReceiptKind, TenderLine
 from tapzone.pos.tab_store import open_lines, open_tab_id
 from tapzone.pos.tenders import Tender, TenderPlan, plan_tenders
 from tapzone.pos.vat import split_by_rate
@@ -40,7 +43,7 @@ def _free_prepaid(tx: Tx, card: BoundCard, currency: str) -> int:
     return card_balance(tx, card.account.id, currency) - reserved_total(tx, card.account.id, currency)
 
 
-def _book_refund(tx: Tx, ctx: RequestContext, venue: Venue, card: BoundCard, amount_minor: int) -> int:
+def _book_refund(tx: Tx, ctx: RequestContext, venue: Venue, card: BoundCard, amount_minor: int) -> tuple[int, int]:
     draft = EntryDraft(EntryCode.REFUND, memo="leftover prepaid value paid out in cash")
     draft.debit(card_money(card.account.id, venue.currency), amount_minor)
     draft.credit(cash(venue.currency), amount_minor)
@@ -53,7 +56,18 @@ def _book_refund(tx: Tx, ctx: RequestContext, venue: Venue, card: BoundCard, amo
         f"card-account:{card.account.id}",
         {"amount_minor": amount_minor, "entry_id": entry_id},
     )
-    return entry_id
+    receipt_id = receipting.issue(
+        tx,
+        ctx,
+        venue,
+        ReceiptKind.REFUND,
+        lines=[receipting.value_line("Prepaid value paid out", amount_minor)],
+        paid=receipting.Paid([TenderLine(kind="cash", amount_minor=amount_minor)]),
+        entry_id=entry_id,
+        medium_uid=card.medium_uid,
+        balance_after_minor=card_balance(tx, card.account.id, venue.currency),
+    )
+    return entry_id, receipt_id
 
 
 def _settle_tabs(
@@ -64,7 +78,7 @@ def _settle_tabs(
     open_tabs: list[tuple[int, list[sa.Row[Any]]]],
     own_line_ids: list[int],
     tenders: list[Tender],
-) -> tuple[int, TenderPlan]:
+) -> tuple[int, TenderPlan, int]:
     """One settlement entry (one receipt) for one or more tabs; prepaid value can only come from `card`,
     whose own lines are `own_line_ids`."""
     lines = [line for _, tab_lines_ in open_tabs for line in tab_lines_]
@@ -74,7 +88,7 @@ def _settle_tabs(
         # This tab's own holds are about to be captured, so the value they reserve is available to pay it
         # (lines without a hold, such as overstay charged at the gate, reserve nothing).
         prepaid_available = _free_prepaid(tx, card, venue.currency) + holds.reserved_for_lines(tx, own_line_ids)
-    plan = plan_tenders(due, tenders, prepaid_available, venue.currency)
+    plan = card_gate(tx, ctx, venue, plan_tenders(due, tenders, prepaid_available, venue.currency))
     tab_ids = [tab_id for tab_id, _ in open_tabs]
     draft = EntryDraft(EntryCode.SETTLEMENT, memo="tab " + ", ".join(map(str, tab_ids)))
     debit_tenders(draft, venue, plan, card.account.id)
@@ -98,7 +112,19 @@ def _settle_tabs(
         )
         .values(status="paid")
     )
-    return entry_id, plan
+    receipt_id = receipting.issue(
+        tx,
+        ctx,
+        venue,
+        ReceiptKind.SETTLEMENT,
+        lines=receipting.lines_of(lines),
+        paid=receipting.paid_by(plan, tx, ctx.payment_id),
+        entry_id=entry_id,
+        medium_uid=card.medium_uid,
+        balance_after_minor=card_balance(tx, card.account.id, venue.currency),
+        reference="tab " + ", ".join(map(str, tab_ids)),
+    )
+    return entry_id, plan, receipt_id
 
 
 def _party_tabs(tx: Tx, card: BoundCard) -> list[tuple[int, list[sa.Row[Any]]]]:
@@ -132,6 +158,7 @@ def _tabs_of_media(
     return found
 
 
+@card_payable("settle_tab")
 def settle_tab(
     uow: UnitOfWork,
     ctx: RequestContext,
@@ -168,19 +195,22 @@ def settle_tab(
         lines = open_lines(tx, tab_id) if tab_id is not None else []
         entry_id: int | None = None
         plan: TenderPlan | None = None
+        receipt_ids: list[int] = []
         own = [(tab_id, lines)] if tab_id is not None and lines else []
         others = _party_tabs(tx, card) if include_party else []
         others += _tabs_of_media(tx, ctx, card, other_media or [], {tab for tab, _ in others})
         if own or others:
             own_line_ids = [line.id for line in lines] if own else []
-            entry_id, plan = _settle_tabs(tx, ctx, venue, card, own + others, own_line_ids, tenders)
+            entry_id, plan, receipt_id = _settle_tabs(tx, ctx, venue, card, own + others, own_line_ids, tenders)
+            receipt_ids.append(receipt_id)
         elif tenders or not pay_out_leftover:
             raise NothingToSettle("the tab has no unpaid lines")
         refund_entry_id: int | None = None
         leftover = _free_prepaid(tx, card, venue.currency)
         if pay_out_leftover and leftover > 0:
             authorise(tx, ctx, Permission.PREPAID_REFUND)
-            refund_entry_id = _book_refund(tx, ctx, venue, card, leftover)
+            refund_entry_id, refund_receipt_id = _book_refund(tx, ctx, venue, card, leftover)
+            receipt_ids.append(refund_receipt_id)
         elif entry_id is None:
             raise NothingToSettle("nothing is due and no prepaid value is left")
         return SettlementView(
@@ -195,6 +225,7 @@ def settle_tab(
             refund_entry_id=refund_entry_id,
             refunded_minor=leftover if refund_entry_id else 0,
             balance_minor=card_balance(tx, card.account.id, venue.currency),
+            receipt_ids=receipt_ids,
         )
 
     return run_idempotent(uow, ctx, "settle_tab", payload, handler, SettlementView)
@@ -229,7 +260,9 @@ def refund_prepaid(
             raise NothingToSettle("no prepaid value is left to pay out")
         if wanted > free:
             raise InsufficientBalance(f"only {free} of prepaid value is free to pay out")
-        entry_id = _book_refund(tx, ctx, venue, card, wanted)
-        return RefundView(entry_id=entry_id, card_account_id=card.account.id, refunded_minor=wanted)
+        entry_id, receipt_id = _book_refund(tx, ctx, venue, card, wanted)
+        return RefundView(
+            entry_id=entry_id, card_account_id=card.account.id, refunded_minor=wanted, receipt_id=receipt_id
+        )
 
     return run_idempotent(uow, ctx, "refund_prepaid", payload, handler, RefundView)

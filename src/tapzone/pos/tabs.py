@@ -22,6 +22,8 @@ from tapzone.ledger import holds
 from tapzone.media.lookup import BoundCard, bound_card
 from tapzone.plans.card_accounts import CreditType
 from tapzone.pos.catalogue import Item, items_payload, price_items
+from tapzone.pos.receipts import issue as receipting
+from tapzone.pos.receipts.model import ReceiptKind
 from tapzone.pos.tab_store import ensure_open_tab, open_lines, open_tab_id, tab_state, tab_view
 from tapzone.pos.views import BillView, CancelView, TabView
 from tapzone.store.idempotency import run_idempotent
@@ -164,7 +166,17 @@ def bill_tab(
             .returning(bills.c.id)
         ).scalar_one()
         tx.conn.execute(bill_lines.insert(), [{"bill_id": bill_id, "tab_line_id": line.id} for line in lines])
+        receipt_id = receipting.issue(
+            tx,
+            ctx,
+            venue,
+            ReceiptKind.BILL,
+            lines=receipting.lines_of(lines),
+            medium_uid=card.medium_uid,
+            reference=f"bill {number}, tab {tab_id}",
+        )
         return BillView(
+            receipt_id=receipt_id,
             bill_id=bill_id,
             number=number,
             tab_id=tab_id,

@@ -8,7 +8,8 @@ from enum import StrEnum
 from tapzone.errors import InsufficientBalance, InsufficientTender, InvalidRequest, OverTender
 from tapzone.money import Money, check_positive_amount, minor_in
 
-DEFAULT_CARD_PROVIDER = "simulator"
+# A card tender that names no terminal is taken on the till's default terminal (seed 003).
+DEFAULT_CARD_PROVIDER = "default"
 
 
 class TenderKind(StrEnum):

@@ -50,6 +50,7 @@ class VisitView(BaseModel):
     credit_limit_minor: int
     balance_minor: int
     topup_entry_id: int | None
+    receipt_id: int | None = None
 
 
 class CardAccountView(BaseModel):
@@ -59,6 +60,7 @@ class CardAccountView(BaseModel):
     credit_limit_minor: int
     is_active: bool
     balance_minor: int
+    receipt_id: int | None = None
 
 
 class TopupView(BaseModel):
@@ -66,6 +68,7 @@ class TopupView(BaseModel):
     card_account_id: int
     amount_minor: int
     balance_minor: int
+    receipt_id: int | None = None
 
 
 class BillView(BaseModel):
@@ -76,6 +79,7 @@ class BillView(BaseModel):
     currency: str
     status: str
     line_ids: list[int]
+    receipt_id: int | None = None
 
 
 class SettlementView(BaseModel):
@@ -90,6 +94,7 @@ class SettlementView(BaseModel):
     refund_entry_id: int | None
     refunded_minor: int
     balance_minor: int
+    receipt_ids: list[int] = []  # the settlement's receipt, and the refund's when value was paid out
 
 
 class SaleView(BaseModel):
@@ -97,6 +102,7 @@ class SaleView(BaseModel):
     card_account_id: int
     total_minor: int
     balance_minor: int
+    receipt_id: int | None = None
 
 
 class CancelView(BaseModel):
@@ -109,6 +115,7 @@ class RefundView(BaseModel):
     entry_id: int
     card_account_id: int
     refunded_minor: int
+    receipt_id: int | None = None
 
 
 class ReturnView(BaseModel):
