@@ -46,6 +46,8 @@ demo: install
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone db upgrade
 	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone demo --env-file var/demo.env
+	@# The restaurant till's integrated card terminal is a ZVT simulator on 127.0.0.1:20007, stopped with the server.
+	$(BIN)/tapzone zvt-sim --port 20007 > var/zvt-sim.log 2>&1 & ZVT_PID=$$!; trap 'kill $$ZVT_PID' EXIT INT TERM; \
 	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone serve --host 127.0.0.1 --port 8000
 
 clean:
