@@ -45,7 +45,7 @@ def test_de_receipts_are_signed_vouchers(world: World) -> None:
     fiscal = purchase.fiscal
     assert fiscal is not None and fiscal.qr_payload.startswith(f"V0;{purchase.till_serial};Kassenbeleg-V1;")
     with world.uow.engine.connect() as conn:
-        public_key = conn.execute(sa.select(tse_signers.c.public_key)).scalar_one()
+        public_key = conn.execute(sa.select(tse_signers.c.public_key)).scalar_one()  # till 1's own TSE
     signed = SignedTransaction(
         transaction_id=0,
         tse_serial=fiscal.tse_serial,
@@ -76,3 +76,23 @@ def test_ru_receipts_are_advance_settlement_and_return(uow: UnitOfWork) -> None:
     assert all(r.fiscal is None for r in (topup, purchase, refund))  # no TSE outside Germany
     assert refund.tenders[0].amount_minor == 3000 - 1520
     world.assert_ledger_clean()
+
+
+def test_each_till_signs_with_its_own_tse(world: World) -> None:
+    """One signer row per till: tills never queue behind one another's signing (DESIGN §4)."""
+    issue_medium(world.uow, world.ctx(), medium_uid="T1", credit_type=CreditType.PREPAID, initial_load=world.eur(500))
+    issue_medium(
+        world.uow,
+        world.ctx(till=world.till2_id),
+        medium_uid="T2",
+        credit_type=CreditType.PREPAID,
+        initial_load=world.eur(500),
+    )
+    with world.uow.engine.connect() as conn:
+        bodies = conn.execute(sa.select(receipts.c.body).order_by(receipts.c.id)).scalars().all()
+        signers = conn.execute(sa.select(tse_signers.c.device_id).order_by(tse_signers.c.device_id)).scalars().all()
+    first, second = (Receipt.model_validate_json(body) for body in bodies)
+    assert first.fiscal is not None and second.fiscal is not None
+    assert first.fiscal.tse_serial != second.fiscal.tse_serial
+    assert first.fiscal.client_id != second.fiscal.client_id
+    assert signers == [world.till_id, world.till2_id]

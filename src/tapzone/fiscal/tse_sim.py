@@ -144,9 +144,11 @@ def verify(signed: SignedTransaction, public_key: str) -> bool:
     return True
 
 
-def ensure_signer(tx: Tx, venue_id: int) -> sa.Row[Any]:
-    """The venue's simulated TSE, created with a fresh key pair on first use."""
-    row = _first_signer(tx, venue_id)
+def ensure_signer(tx: Tx, venue_id: int, device_id: int | None = None) -> sa.Row[Any]:
+    """The simulated TSE of a till (or the venue-wide one when no till is named), created with a fresh key
+    pair on first use. One TSE per till: the signer row is locked until the booking commits, so a shared one
+    would make every till of the venue queue behind it (DESIGN §4)."""
+    row = _first_signer(tx, venue_id, device_id)
     if row is not None:
         return row
     # Two tills signing their first receipt at once must not create two TSEs: the venue row serialises them.
@@ -157,7 +159,7 @@ def ensure_signer(tx: Tx, venue_id: int) -> sa.Row[Any]:
         query = query.with_for_update(key_share=True)
     if tx.conn.execute(query).first() is None:
         raise NotFound(f"venue {venue_id} does not exist")
-    row = _first_signer(tx, venue_id)
+    row = _first_signer(tx, venue_id, device_id)
     if row is not None:
         return row
     private_key = ec.generate_private_key(_CURVE)
@@ -170,6 +172,7 @@ def ensure_signer(tx: Tx, venue_id: int) -> sa.Row[Any]:
     tx.conn.execute(
         tse_signers.insert().values(
             venue_id=venue_id,
+            device_id=device_id,
             serial=hashlib.sha256(point).hexdigest(),
             kind=SIMULATOR_KIND,
             public_key=base64.b64encode(point).decode("ascii"),
@@ -180,7 +183,7 @@ def ensure_signer(tx: Tx, venue_id: int) -> sa.Row[Any]:
             created_at=tx.now,
         )
     )
-    created = _first_signer(tx, venue_id)
+    created = _first_signer(tx, venue_id, device_id)
     assert created is not None
     return created
 
@@ -215,10 +218,12 @@ def signer_info(conn: sa.Connection, venue_id: int) -> list[SignerInfo]:
 
 
 class TseSimulator(Signer):
-    """The `Signer` of one venue, backed by its `tse_signers` row (subclassing the port lets mypy check it)."""
+    """The `Signer` of one till (or of the venue, `device_id` None), backed by its `tse_signers` row
+    (subclassing the port lets mypy check it)."""
 
-    def __init__(self, venue_id: int) -> None:
+    def __init__(self, venue_id: int, device_id: int | None = None) -> None:
         self.venue_id = venue_id
+        self.device_id = device_id
 
     def start_transaction(
         self, tx: Tx, client_id: str, process_type: str = "", process_data: str = ""
@@ -308,7 +313,7 @@ class TseSimulator(Signer):
 
     def _lock_signer(self, tx: Tx) -> sa.Row[Any]:
         """The signer row, locked until the caller commits: all its operations queue here, one counter each."""
-        signer = ensure_signer(tx, self.venue_id)
+        signer = ensure_signer(tx, self.venue_id, self.device_id)
         return tx.lock_rows(tse_signers, [signer.id])[0]
 
     def _open_transaction(self, tx: Tx, signer: sa.Row[Any], handle: TransactionHandle) -> sa.Row[Any]:
@@ -367,10 +372,11 @@ def _sign_plain(signer: sa.Row[Any], message: bytes) -> str:
     return base64.b64encode(plain).decode("ascii")
 
 
-def _first_signer(tx: Tx, venue_id: int) -> sa.Row[Any] | None:
+def _first_signer(tx: Tx, venue_id: int, device_id: int | None) -> sa.Row[Any] | None:
+    till = tse_signers.c.device_id.is_(None) if device_id is None else tse_signers.c.device_id == device_id
     return tx.conn.execute(
         sa.select(tse_signers)
-        .where(tse_signers.c.venue_id == venue_id, tse_signers.c.kind == SIMULATOR_KIND)
+        .where(tse_signers.c.venue_id == venue_id, tse_signers.c.kind == SIMULATOR_KIND, till)
         .order_by(tse_signers.c.id)
         .limit(1)
     ).first()

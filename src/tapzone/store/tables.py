@@ -817,6 +817,8 @@ tse_signers = sa.Table(
     _id(),
     _venue(),
     sa.Column("serial", sa.String(64), nullable=False, unique=True),
+    # The till this TSE serves; one per till keeps tills from queueing behind one signer row (DESIGN §4).
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=True, index=True),
     sa.Column("kind", sa.String(16), nullable=False),  # simulator; hardware TSEs plug in as other kinds
     sa.Column("public_key", sa.Text, nullable=False),
     sa.Column("private_key", sa.Text, nullable=True),  # the simulator's own key; a real TSE never reveals it

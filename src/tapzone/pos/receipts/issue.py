@@ -152,7 +152,7 @@ def issue(
     )
     tse_transaction_id = None
     if venue.fiscal_profile is FiscalProfile.DE:
-        receipt, tse_transaction_id = _signed(tx, venue, receipt)
+        receipt, tse_transaction_id = _signed(tx, ctx, venue, receipt)
     receipt_id: int = tx.conn.execute(
         receipts.insert()
         .values(
@@ -174,9 +174,9 @@ def issue(
     return receipt_id
 
 
-def _signed(tx: Tx, venue: Venue, receipt: Receipt) -> tuple[Receipt, int]:
+def _signed(tx: Tx, ctx: RequestContext, venue: Venue, receipt: Receipt) -> tuple[Receipt, int]:
     """KassenSichV: the TSE signs the receipt's process data in the booking's transaction."""
-    signer = TseSimulator(venue.id)
+    signer = TseSimulator(venue.id, ctx.device_id)
     # A bill ("Nota") and a Z report record no payment: they are signed as other processes.
     process_type = (
         PROCESS_TYPE_OTHER if receipt.kind in (ReceiptKind.BILL, ReceiptKind.Z_REPORT) else PROCESS_TYPE_RECEIPT

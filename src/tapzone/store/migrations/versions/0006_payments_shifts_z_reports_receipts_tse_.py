@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("venue_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("serial", sa.String(length=64), nullable=False),
+        sa.Column("device_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("public_key", sa.Text(), nullable=False),
         sa.Column("private_key", sa.Text(), nullable=True),
@@ -35,10 +36,12 @@ def upgrade() -> None:
         sa.Column("transaction_counter", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("created_at", tapzone.store.types.UTCDateTime(), server_default=sa.func.now(), nullable=False),
         sa.ForeignKeyConstraint(["venue_id"], ["venues.id"], name=op.f("fk_tse_signers_venue_id_venues")),
+        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_tse_signers_device_id_devices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tse_signers")),
         sa.UniqueConstraint("serial", name=op.f("uq_tse_signers_serial")),
     )
     with op.batch_alter_table("tse_signers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tse_signers_device_id"), ["device_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tse_signers_venue_id"), ["venue_id"], unique=False)
 
     op.create_table(
