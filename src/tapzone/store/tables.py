@@ -127,6 +127,11 @@ media = sa.Table(
     # Deposit paid for this physical medium and not yet refunded or forfeited (DESIGN §7).
     sa.Column("deposit_minor", Amount, nullable=False, server_default="0"),
     _created(),
+    # A QR medium's printed code is a random token, not its number: regenerating it retires the old print.
+    sa.Column("qr_token", sa.String(64), nullable=True, unique=True),
+    sa.Column("qr_generation", sa.Integer, nullable=False, server_default="0"),
+    # The customer portal's PIN (argon2); the number alone never opens the portal.
+    sa.Column("pin_hash", sa.String(255), nullable=True),
     sa.UniqueConstraint("venue_id", "uid"),
 )
 
@@ -315,6 +320,11 @@ journal_entries = sa.Table(
     sa.Column("business_day", sa.Date, nullable=False),
     sa.Column("corrects_entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
     sa.Column("memo", sa.String(500), nullable=False, server_default=""),
+    # Tamper evidence (DESIGN §4): each device's entries form a hash chain over header and postings.
+    sa.Column("device_seq", sa.BigInteger, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=True),
+    sa.Column("hash", sa.String(64), nullable=True),
+    sa.UniqueConstraint("device_id", "device_seq"),
 )
 
 postings = sa.Table(
@@ -845,4 +855,89 @@ tse_transactions = sa.Table(
     sa.Column("signature_counter", sa.BigInteger, nullable=True),
     sa.Column("signature", sa.Text, nullable=True),
     sa.UniqueConstraint("signer_id", "number"),
+)
+
+
+# --- card lifecycle and money operations (issue 7) -----------------------------------------------------------
+
+# seed 004 "Karte Umbuchen": a lost medium's value moved to a new one, once (the unique from_medium_id).
+medium_transfers = sa.Table(
+    "medium_transfers",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("from_medium_id", ID, sa.ForeignKey("media.id"), nullable=False, unique=True),
+    sa.Column("to_medium_id", ID, sa.ForeignKey("media.id"), nullable=False),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("device_id", ID, sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("operator_id", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# A top-up paid online through a payment provider: pending until the provider confirms, credited once.
+online_topups = sa.Table(
+    "online_topups",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), nullable=False, index=True),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False),
+    sa.Column("amount_minor", Amount, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("provider_reference", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # pending, credited, resolved, failed
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("confirmed_at", UTCDateTime(), nullable=True),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    # seed 004: support closes a top-up that never completed with the transaction and a correction value.
+    sa.Column("resolved_by", ID, sa.ForeignKey("staff.id"), nullable=True),
+    sa.Column("resolution", sa.String(500), nullable=True),
+    sa.UniqueConstraint("provider", "provider_reference"),
+    sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+# Leftover value paid out after the visit or event: in cash at a till, or by bank transfer in a SEPA batch.
+payouts = sa.Table(
+    "payouts",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("card_account_id", ID, sa.ForeignKey("card_accounts.id"), nullable=False, index=True),
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), nullable=False),
+    sa.Column("amount_minor", Amount, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("method", sa.String(8), nullable=False),  # cash, bank
+    sa.Column("state", sa.String(16), nullable=False),  # requested, exported, revoked, paid
+    sa.Column("account_holder", sa.String(70), nullable=True),
+    sa.Column("iban", sa.String(34), nullable=True),
+    sa.Column("bic", sa.String(11), nullable=True),
+    sa.Column("batch_id", ID, sa.ForeignKey("payout_batches.id"), nullable=True),
+    sa.Column("entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("revoke_entry_id", ID, sa.ForeignKey("journal_entries.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+payout_batches = sa.Table(
+    "payout_batches",
+    metadata,
+    _id(),
+    _venue(),
+    sa.Column("message_id", sa.String(35), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("total_minor", Amount, nullable=False),
+    sa.Column("xml", sa.Text, nullable=False),
+)
+
+# Fixed-window counters for rate limits that must hold across API processes (sign-in, PIN checks, lookups).
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("scope", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
 )

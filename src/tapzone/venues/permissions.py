@@ -30,6 +30,8 @@ class Permission(StrEnum):
     SHIFT_MANAGE = "shift.manage"  # open and close one's shift at a till with the cash drawer
     CASH_MOVE = "cash.move"  # put cash into or take it out of a drawer during a shift
     Z_REPORT = "report.z"  # close a till's business day with its numbered Z report
+    PAYOUT_MANAGE = "payout.manage"  # pay leftover value out by bank transfer, export and revoke batches
+    TAB_WRITE_OFF = "tab.write_off"  # seed 001 exceptions: write off a tab of a visitor who left unpaid
 
 
 _CASHIER = frozenset(
@@ -58,6 +60,8 @@ _MANAGER = _CASHIER | {
     Permission.ACCOUNT_TRANSFER,
     Permission.CASH_MOVE,
     Permission.Z_REPORT,
+    Permission.PAYOUT_MANAGE,
+    Permission.TAB_WRITE_OFF,
 }
 _SUPPORT = frozenset(
     {
