@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from tapzone import audit
+from tapzone.ledger import chain
 from tapzone.ledger.codes import ENTRY_CODES
 from tapzone.ledger.model import UNBUCKETED_PURPOSES, Purpose
 from tapzone.store.tables import (
@@ -220,6 +221,7 @@ CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
     ("prepaid value never overspent", _prepaid_never_overspent),
     ("credit limits kept", _credit_limits_kept),
     ("chain clearing nets out", _chain_clearing_nets_out),
+    ("journal chains verify", chain.broken_links),
     ("audit chains verify", audit.broken_links),
 ]
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from tapzone.context import RequestContext
+from tapzone.ledger.chain import ChainedEntry, chain_head, sorted_postings
 from tapzone.ledger.model import AccountRef, EntryDraft
 from tapzone.store.tables import account_balances, card_balances, journal_entries, ledger_accounts, postings
 from tapzone.store.uow import Tx
@@ -60,19 +61,10 @@ def post_entry(tx: Tx, ctx: RequestContext, venue: Venue, draft: EntryDraft) -> 
     draft.validated()
     account_ids = resolve_accounts(tx, venue.id, {line.account for line in draft.lines})
     venue_bucket = bucket_for(ctx.device_id, venue, tx)
+    heads: dict[int, tuple[int, str]] = {}
     entry_id: int = tx.conn.execute(
         journal_entries.insert()
-        .values(
-            venue_id=venue.id,
-            code=draft.code.value,
-            device_id=ctx.device_id,
-            operator_id=ctx.operator_id,
-            idempotency_key=ctx.idempotency_key,
-            effective_at=tx.now,
-            business_day=venue.business_day(tx.now),
-            corrects_entry_id=draft.corrects_entry_id,
-            memo=draft.memo,
-        )
+        .values(**_entry_row(tx, ctx, venue, draft, account_ids, heads))
         .returning(journal_entries.c.id)
     ).scalar_one()
 
@@ -126,24 +118,11 @@ def post_entries(tx: Tx, venue: Venue, drafts: Sequence[tuple[RequestContext, En
     for _, draft in drafts:
         draft.validated()
     account_ids = resolve_accounts(tx, venue.id, {line.account for _, draft in drafts for line in draft.lines})
-    business_day = venue.business_day(tx.now)
+    heads: dict[int, tuple[int, str]] = {}
     entry_ids: list[int] = list(
         tx.conn.execute(
             journal_entries.insert().returning(journal_entries.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "venue_id": venue.id,
-                    "code": draft.code.value,
-                    "device_id": ctx.device_id,
-                    "operator_id": ctx.operator_id,
-                    "idempotency_key": ctx.idempotency_key,
-                    "effective_at": tx.now,
-                    "business_day": business_day,
-                    "corrects_entry_id": draft.corrects_entry_id,
-                    "memo": draft.memo,
-                }
-                for ctx, draft in drafts
-            ],
+            [_entry_row(tx, ctx, venue, draft, account_ids, heads) for ctx, draft in drafts],
         ).scalars()
     )
     balance_deltas: dict[tuple[int, str], int] = defaultdict(int)
@@ -187,6 +166,49 @@ def post_entries(tx: Tx, venue: Venue, drafts: Sequence[tuple[RequestContext, En
         ],
     )
     return entry_ids
+
+
+def _entry_row(
+    tx: Tx,
+    ctx: RequestContext,
+    venue: Venue,
+    draft: EntryDraft,
+    account_ids: dict[AccountRef, int],
+    heads: dict[int, tuple[int, str]],
+) -> dict[str, object]:
+    """The journal row of `draft`, linked into its device's hash chain; `heads` carries each device's chain
+    head from one entry of a batch to the next."""
+    if ctx.device_id not in heads:
+        heads[ctx.device_id] = chain_head(tx, ctx.device_id)
+    seq, prev_hash = heads[ctx.device_id]
+    chained = ChainedEntry(
+        venue_id=venue.id,
+        device_id=ctx.device_id,
+        device_seq=seq + 1,
+        code=draft.code.value,
+        operator_id=ctx.operator_id,
+        effective_at=tx.now,
+        business_day=venue.business_day(tx.now),
+        corrects_entry_id=draft.corrects_entry_id,
+        memo=draft.memo,
+        postings=sorted_postings((account_ids[line.account], line.unit, line.amount) for line in draft.lines),
+    )
+    digest = chained.digest(prev_hash)
+    heads[ctx.device_id] = (seq + 1, digest)
+    return {
+        "venue_id": venue.id,
+        "code": chained.code,
+        "device_id": ctx.device_id,
+        "operator_id": ctx.operator_id,
+        "idempotency_key": ctx.idempotency_key,
+        "effective_at": chained.effective_at,
+        "business_day": chained.business_day,
+        "corrects_entry_id": draft.corrects_entry_id,
+        "memo": draft.memo,
+        "device_seq": chained.device_seq,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
 
 
 def _add_to_balances(tx: Tx, table: sa.Table, keys: list[str], rows: list[dict[str, object]]) -> None:

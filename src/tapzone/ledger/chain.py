@@ -1,0 +1,132 @@
+"""Tamper evidence for the journal (DESIGN §4): each device's entries form a hash chain.
+
+An entry's hash covers the previous entry's hash of the same device and everything the entry says: venue,
+device, sequence number, code, operator, times, what it corrects, memo and its postings. Changing, removing
+or reordering any entry or posting afterwards breaks the chain from there on, and `tapzone check` names the
+first entry that no longer fits. Chains run per device, never one global chain, so tills do not queue for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from tapzone.store.tables import devices, journal_entries, postings
+from tapzone.store.uow import Tx
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEntry:
+    """What the hash covers; the same fields whether computed when booking or re-read by the check."""
+
+    venue_id: int
+    device_id: int
+    device_seq: int
+    code: str
+    operator_id: int | None
+    effective_at: datetime
+    business_day: date
+    corrects_entry_id: int | None
+    memo: str
+    postings: tuple[tuple[int, str, int], ...]  # (account id, unit, amount), sorted
+
+    def digest(self, prev_hash: str) -> str:
+        body = json.dumps(
+            [
+                self.venue_id,
+                self.device_id,
+                self.device_seq,
+                self.code,
+                self.operator_id,
+                self.effective_at.astimezone(UTC).isoformat(),
+                self.business_day.isoformat(),
+                self.corrects_entry_id,
+                self.memo,
+                [list(posting) for posting in self.postings],
+            ],
+            separators=(",", ":"),
+        )
+        return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def sorted_postings(postings: Iterable[tuple[int, str, int]]) -> tuple[tuple[int, str, int], ...]:
+    return tuple(sorted(postings))
+
+
+def chain_head(tx: Tx, device_id: int) -> tuple[int, str]:
+    """The device's last sequence number and hash, with the device's chain locked until commit.
+
+    FOR NO KEY UPDATE, not UPDATE: the inserts of this very transaction reference the device and take a
+    key-share lock on it, which a full UPDATE lock held by another till's request would block into a deadlock.
+    SQLite holds its database write lock since BEGIN IMMEDIATE already.
+    """
+    last = (
+        sa.select(journal_entries.c.device_seq, journal_entries.c.hash)
+        .where(journal_entries.c.device_id == device_id, journal_entries.c.device_seq.is_not(None))
+        .order_by(journal_entries.c.device_seq.desc())
+        .limit(1)
+        .subquery()
+    )
+    query = (
+        sa.select(devices.c.id, last.c.device_seq, last.c.hash)
+        .select_from(devices.outerjoin(last, sa.true()))
+        .where(devices.c.id == device_id)
+    )
+    if tx.is_postgres:
+        query = query.with_for_update(key_share=True, of=devices)
+    row = tx.conn.execute(query).one()
+    if row.device_seq is None:
+        return 0, GENESIS_HASH
+    return int(row.device_seq), str(row.hash)
+
+
+def broken_links(conn: sa.Connection) -> Iterator[str]:
+    """Describe every journal entry whose hash or link to its device's previous entry does not verify.
+
+    Entries booked before the chain existed carry no sequence number; once a device's chain has begun, an
+    unchained entry of that device is itself a finding (someone inserted it by hand).
+    """
+    lines: dict[int, list[tuple[int, str, int]]] = {}
+    for posting in conn.execute(
+        sa.select(postings.c.entry_id, postings.c.account_id, postings.c.unit, postings.c.amount)
+    ):
+        lines.setdefault(posting.entry_id, []).append((posting.account_id, posting.unit, int(posting.amount)))
+    rows = conn.execute(
+        sa.select(journal_entries).order_by(
+            journal_entries.c.device_id, journal_entries.c.device_seq.is_(None), journal_entries.c.device_seq
+        )
+    )
+    previous: dict[int, tuple[int, str]] = {}
+    first_chained: dict[int, int] = {}
+    for row in rows:
+        if row.device_seq is None:
+            if row.device_id in first_chained and row.id > first_chained[row.device_id]:
+                yield f"journal entry {row.id} (device {row.device_id}) is outside its device's hash chain"
+            continue
+        first_chained.setdefault(row.device_id, row.id)
+        prev_seq, prev_hash = previous.get(row.device_id, (0, GENESIS_HASH))
+        expected = ChainedEntry(
+            venue_id=row.venue_id,
+            device_id=row.device_id,
+            device_seq=row.device_seq,
+            code=row.code,
+            operator_id=row.operator_id,
+            effective_at=row.effective_at,
+            business_day=row.business_day,
+            corrects_entry_id=row.corrects_entry_id,
+            memo=row.memo,
+            postings=sorted_postings(lines.get(row.id, [])),
+        ).digest(row.prev_hash or "")
+        where = f"journal entry {row.id} (device {row.device_id}, seq {row.device_seq})"
+        if row.device_seq != prev_seq + 1 or row.prev_hash != prev_hash:
+            yield f"{where} does not link to its predecessor"
+        elif row.hash != expected:
+            yield f"{where} hash does not match its content"
+        previous[row.device_id] = (row.device_seq, row.hash)
