@@ -270,6 +270,14 @@ class PaymentPending(TapzoneError):
         self.payment = payment
 
 
+class MediaNeverDeleted(TapzoneError):
+    """seed 004: deleting media or moving them between groups breaks the card float; the API refuses."""
+
+    type = "media-never-deleted"
+    title = "Media are never deleted"
+    status = 409
+
+
 def all_error_types() -> list[type[TapzoneError]]:
     """Every concrete error class, for catalogs, docs and tests."""
     found: list[type[TapzoneError]] = []

@@ -19,6 +19,7 @@ from tapzone.access.visits import close_visit
 from tapzone.context import RequestContext
 from tapzone.errors import InvalidRequest, PermissionDenied
 from tapzone.i18n import gettext
+from tapzone.media.lookup import medium_match
 from tapzone.media.model import MediumState, normalise_uid
 from tapzone.plans.card_accounts import CreditType
 from tapzone.plans.card_store import accounts_of_visit, card_balance, lock_card_accounts, open_tab_total
@@ -204,9 +205,7 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
 
     def handler(tx: Tx) -> TapView:
         gate = _gate(tx, keyed)
-        medium = tx.conn.execute(
-            sa.select(media.c.id, media.c.state).where(media.c.venue_id == gate.venue_id, media.c.uid == uid)
-        ).first()
+        medium = tx.conn.execute(sa.select(media.c.id, media.c.state).where(medium_match(gate.venue_id, uid))).first()
         visit = None
         party: list[sa.Row[Any]] = []
         if medium is not None:

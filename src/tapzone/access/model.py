@@ -114,7 +114,7 @@ def decide(facts: TapFacts) -> Decision:
         return _deny(Reason.UNKNOWN_MEDIUM)
     if facts.medium_state is MediumState.BLOCKED:
         return _deny(Reason.MEDIUM_BLOCKED)
-    if facts.medium_state is MediumState.LOST:
+    if facts.medium_state in (MediumState.LOST, MediumState.TRANSFERRED):
         return _deny(Reason.MEDIUM_LOST)
     if not facts.paid_zone:
         # A free area only counts passages: no ticket, no anti-passback, nothing owed at its exit.

@@ -79,6 +79,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
         receipts,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(media.collection, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:

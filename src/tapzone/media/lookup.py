@@ -35,10 +35,20 @@ def require_entry_permission(tx: Tx, ctx: RequestContext, entry: MediumEntry, ui
         audit.record(tx, ctx, "medium.manual_entry", f"medium:{uid}", {})
 
 
+QR_PREFIX = "TZQ-"
+
+
+def medium_match(venue_id: int, uid: str) -> sa.ColumnElement[bool]:
+    """The medium a reader read: by its number, or by the token of a scanned QR code (`TZQ-<token>`), so a
+    regenerated code's old print matches nothing (seed 004)."""
+    normalised = normalise_uid(uid)
+    if normalised.startswith(QR_PREFIX):
+        return sa.and_(media.c.venue_id == venue_id, media.c.qr_token == normalised[len(QR_PREFIX) :])
+    return sa.and_(media.c.venue_id == venue_id, media.c.uid == normalised)
+
+
 def find_medium(tx: Tx, venue_id: int, uid: str) -> sa.Row[Any] | None:
-    return tx.conn.execute(
-        sa.select(media).where(media.c.venue_id == venue_id, media.c.uid == normalise_uid(uid))
-    ).first()
+    return tx.conn.execute(sa.select(media).where(medium_match(venue_id, uid))).first()
 
 
 def usable_medium(tx: Tx, ctx: RequestContext, uid: str, entry: MediumEntry) -> sa.Row[Any]:
@@ -83,7 +93,7 @@ def bound_card(
                 card_accounts, account_match
             )
         )
-        .where(media.c.venue_id == ctx.venue_id, media.c.uid == normalise_uid(uid))
+        .where(medium_match(ctx.venue_id, uid))
     ).first()
     if row is None:
         raise unknown_medium(entry)

@@ -27,6 +27,7 @@ class MediumState(StrEnum):
     BLOCKED = "blocked"  # stopped by staff; never accepted until unblocked
     LOST = "lost"  # reported lost; its value moved away, never accepted again (seed 004)
     RETURNED = "returned"  # back in the venue's stock, ready to be issued again
+    TRANSFERRED = "transferred"  # lost, and its value moved to a new medium: blocked for good (seed 004)
 
 
 # Reader UIDs and printed card numbers: hex or decimal digits, letters and dashes. Anything else is a typo
@@ -51,6 +52,8 @@ def refusal_for_state(state: MediumState, entry: MediumEntry) -> TapzoneError | 
         return UnknownOrInactiveMedium("unknown or inactive medium")
     if state is MediumState.BLOCKED:
         return MediumBlocked("this medium is blocked")
+    if state is MediumState.TRANSFERRED:
+        return MediumLost("this medium was lost and its value moved to another medium; it is blocked for good")
     return MediumLost("this medium was reported lost")
 
 
