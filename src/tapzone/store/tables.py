@@ -100,6 +100,8 @@ staff = sa.Table(
     sa.Column("role_id", ID, sa.ForeignKey("roles.id"), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     _created(),
+    # The screens' language for this person (en, de, sv, ru); NULL follows the venue's language.
+    sa.Column("language", sa.String(8), nullable=True),
     sa.UniqueConstraint("venue_id", "login"),
 )
 
