@@ -12,7 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end files are npm dependencies (package.json, pinned by package-lock.json), copied into the static
+# folder on install: never vendored into the repository.
+VENDOR := src/tapzone/web/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-sse/dist/sse.min.js $(VENDOR)/
+	touch $(VENDOR)/.installed
+
+# The browser tests drive Debian's chromium (never `playwright install`, which downloads from elsewhere).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	sudo apt-get install -y chromium || apt-get install -y chromium
+
+install: $(STAMP) $(VENDOR)/.installed
 
 ## lint: ruff (lint + format check) on everything, mypy strict on src/
 lint: install
@@ -21,7 +35,7 @@ lint: install
 	$(BIN)/mypy
 
 ## test: lint, then every suite; PostgreSQL runs when reachable (mandatory under CI=true)
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
 ## test-fast: domain tests and SQLite only, for a quick loop while editing

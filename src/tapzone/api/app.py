@@ -34,6 +34,7 @@ from tapzone.clock import Clock
 from tapzone.errors import NotFound
 from tapzone.store.db import make_engine, request_threads
 from tapzone.store.uow import InFlightPolicy, UnitOfWork
+from tapzone.web.app import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -80,6 +81,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(media.collection, prefix=API_PREFIX)
+    install_web(app)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:
