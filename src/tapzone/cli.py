@@ -25,6 +25,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
 fiscal_app = typer.Typer(help="Fiscal signing (TSE) and the DSFinV-K export.", no_args_is_help=True)
 app.add_typer(fiscal_app, name="fiscal")
+payouts_app = typer.Typer(help="Bank payouts of leftover card value: SEPA credit transfer files.", no_args_is_help=True)
+app.add_typer(payouts_app, name="payouts")
 
 T = TypeVar("T")
 console = Console()
@@ -736,6 +738,65 @@ def fiscal_export_dsfinvk(
         engine.dispose()
     Path(out).write_bytes(content)
     console.print(f"[green]DSFinV-K export of {day.date()} written to {escape(out)}[/green] ({len(content)} bytes)")
+
+
+@payouts_app.command("export")
+def payouts_export(
+    venue: Annotated[int, typer.Option("--venue", help="id of the venue")],
+    debtor_name: Annotated[str, typer.Option("--debtor-name", help="the venue's name as its bank knows the account")],
+    debtor_iban: Annotated[str, typer.Option("--debtor-iban", help="the venue's account the transfers are paid from")],
+    out: Annotated[str, typer.Option("--out", help="XML file to write, e.g. payouts.xml")],
+    debtor_bic: Annotated[
+        str | None, typer.Option("--debtor-bic", help="the venue bank's BIC; default: looked up from the IBAN")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export every requested bank payout as one SEPA credit transfer file (pain.001.001.09) to upload to the
+    bank. The payouts are then exported and can no longer be revoked. Exits 2 when none is waiting."""
+    from pathlib import Path
+
+    from tapzone.payouts.batches import batch_document_unattended, export_payouts_unattended
+    from tapzone.payouts.model import decimal_amount
+    from tapzone.store.uow import UnitOfWork
+
+    engine = make_engine(database_url)
+    try:
+        batch = _run(
+            lambda: export_payouts_unattended(
+                UnitOfWork(engine), venue, debtor_name=debtor_name, debtor_iban=debtor_iban, debtor_bic=debtor_bic
+            )
+        )
+        _, document = _run(lambda: batch_document_unattended(UnitOfWork(engine), venue, batch_id=batch.batch_id))
+    finally:
+        engine.dispose()
+    Path(out).write_text(document, encoding="utf-8")
+    console.print(
+        f"[green]batch {batch.batch_id} ({batch.message_id}) written to {escape(out)}[/green]: "
+        f"{batch.count} transfer(s), {decimal_amount(batch.total_minor)} {batch.currency}",
+        soft_wrap=True,
+    )
+
+
+@payouts_app.command("batch-xml")
+def payouts_batch_xml(
+    venue: Annotated[int, typer.Option("--venue", help="id of the venue")],
+    batch: Annotated[int, typer.Option("--batch", help="id of the exported batch")],
+    out: Annotated[str, typer.Option("--out", help="XML file to write")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write an exported batch's SEPA file again, exactly as it was exported (e.g. when the first copy was lost)."""
+    from pathlib import Path
+
+    from tapzone.payouts.batches import batch_document_unattended
+    from tapzone.store.uow import UnitOfWork
+
+    engine = make_engine(database_url)
+    try:
+        message_id, document = _run(lambda: batch_document_unattended(UnitOfWork(engine), venue, batch_id=batch))
+    finally:
+        engine.dispose()
+    Path(out).write_text(document, encoding="utf-8")
+    console.print(f"[green]batch {batch} ({message_id}) written to {escape(out)}[/green]", soft_wrap=True)
 
 
 def _run(action: Callable[[], T]) -> T:

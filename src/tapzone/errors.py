@@ -236,6 +236,26 @@ class InvalidIban(TapzoneError):
     status = 422
 
 
+class InvalidBic(TapzoneError):
+    type = "invalid-bic"
+    title = "Invalid BIC"
+    status = 422
+
+
+class PayoutNotRevocable(TapzoneError):
+    """Only a bank payout still waiting for export can be revoked: once in a SEPA file it is the bank's."""
+
+    type = "payout-not-revocable"
+    title = "Payout can no longer be revoked"
+    status = 409
+
+
+class NothingToExport(TapzoneError):
+    type = "nothing-to-export"
+    title = "No payouts to export"
+    status = 409
+
+
 class AccountTypeMismatch(TapzoneError):
     """A card account may only move to a venue whose type with the same number works the same way."""
 

@@ -22,6 +22,7 @@ from tapzone.api.routers import (
     media,
     money,
     payments,
+    payouts,
     plans,
     price_groups,
     receipts,
@@ -76,6 +77,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
         plans,
         chain,
         payments,
+        payouts,
         drawer,
         receipts,
     ):

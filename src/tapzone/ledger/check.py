@@ -24,6 +24,7 @@ from tapzone.store.tables import (
     holds,
     journal_entries,
     ledger_accounts,
+    payouts,
     postings,
     tab_lines,
     tabs,
@@ -211,6 +212,31 @@ def _chain_clearing_nets_out(conn: sa.Connection) -> Iterator[str]:
             yield f"chain clearing between venues {first} and {second} does not net out in {unit}: off by {total}"
 
 
+def _payouts_due_match_payouts(conn: sa.Connection) -> Iterator[str]:
+    """A bank payout's own `payouts-due` account holds its amount exactly while it is requested or exported
+    (the venue owes it); once revoked or paid it is back at zero. Either side alone could be wrong."""
+    ledger: dict[int, int] = {}
+    query = (
+        sa.select(ledger_accounts.c.key, sa.func.sum(postings.c.amount).label("total"))
+        .select_from(postings.join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id))
+        .where(ledger_accounts.c.purpose == Purpose.PAYOUTS_DUE.value)
+        .group_by(ledger_accounts.c.key)
+    )
+    for row in conn.execute(query):
+        payout_id = int(row.key.split(":")[1].removeprefix("po"))  # key "payouts-due:po<payout>:<unit>"
+        ledger[payout_id] = -int(row.total)
+    owed = {
+        row.id: row.amount_minor if row.state in ("requested", "exported") else 0
+        for row in conn.execute(
+            sa.select(payouts.c.id, payouts.c.amount_minor, payouts.c.state).where(payouts.c.method == "bank")
+        )
+    }
+    for payout_id in sorted(ledger.keys() | owed.keys()):
+        expected, actual = owed.get(payout_id, 0), ledger.get(payout_id, 0)
+        if expected != actual:
+            yield f"payout {payout_id} is owed {expected} by its state but its payouts-due account holds {actual}"
+
+
 CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
     ("entries have two postings", _entries_have_two_postings),
     ("entries balance per unit", _entries_balance_per_unit),
@@ -221,6 +247,7 @@ CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
     ("prepaid value never overspent", _prepaid_never_overspent),
     ("credit limits kept", _credit_limits_kept),
     ("chain clearing nets out", _chain_clearing_nets_out),
+    ("bank payouts owed match the ledger", _payouts_due_match_payouts),
     ("journal chains verify", chain.broken_links),
     ("audit chains verify", audit.broken_links),
 ]

@@ -41,6 +41,8 @@ class Purpose(StrEnum):
     SAFE = "safe"  # cash outside the drawers (the back office safe, cash in transit to the bank)
     CASH_DIFFERENCE = "cash-difference"  # what a closed shift's count differed from the ledger
     CHAIN_CLEARING = "chain-clearing"
+    PAYOUTS_DUE = "payouts-due"  # leftover value a visitor asked for by bank transfer, owed until the bank pays
+    BANK = "bank"  # the venue's bank account, which pays out bank transfers
 
 
 _KIND_OF: dict[Purpose, AccountKind] = {
@@ -58,13 +60,16 @@ _KIND_OF: dict[Purpose, AccountKind] = {
     Purpose.SAFE: AccountKind.ASSET,
     Purpose.CASH_DIFFERENCE: AccountKind.EQUITY,
     Purpose.CHAIN_CLEARING: AccountKind.ASSET,
+    Purpose.PAYOUTS_DUE: AccountKind.LIABILITY,
+    Purpose.BANK: AccountKind.ASSET,
 }
 
 # Accounts held per card account; every other account is venue-wide and kept in per-till, per-day buckets
 # so that no single balance row is updated by every sale of every till (DESIGN §4) — except a registered
-# customer's own account, whose single balance is what the customer owes.
+# customer's own account, whose single balance is what the customer owes, and a bank payout's own account,
+# whose single balance is what that visitor is still owed (each is touched a few times in its life, never hot).
 CARD_PURPOSES = frozenset({Purpose.CARD_MONEY, Purpose.CARD_UNITS})
-UNBUCKETED_PURPOSES = CARD_PURPOSES | {Purpose.CUSTOMER_RECEIVABLE}
+UNBUCKETED_PURPOSES = CARD_PURPOSES | {Purpose.CUSTOMER_RECEIVABLE, Purpose.PAYOUTS_DUE}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -162,6 +167,17 @@ def chain_clearing(currency: str, other_venue_id: int) -> AccountRef:
     """What another venue of the chain owes this one for card value handed over between them; negative when
     this venue owes it (it passed a card account's money on and the other venue now carries the liability)."""
     return AccountRef(Purpose.CHAIN_CLEARING, currency, qualifier=f"v{other_venue_id}")
+
+
+def payouts_due(payout_id: int, currency: str) -> AccountRef:
+    """Leftover card value one visitor asked to have transferred to their bank account: no longer on the card
+    (the card float drops), still owed by the venue until the bank has paid it. One account per payout, so
+    the ledger itself names who is owed what."""
+    return AccountRef(Purpose.PAYOUTS_DUE, currency, qualifier=f"po{payout_id}")
+
+
+def bank(currency: str) -> AccountRef:
+    return AccountRef(Purpose.BANK, currency)
 
 
 @dataclass(frozen=True, slots=True)
