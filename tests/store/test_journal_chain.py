@@ -70,3 +70,36 @@ def test_a_moved_posting_breaks_the_chain_even_when_balances_are_fixed_too(world
         conn.execute(postings.update().where(postings.c.id == second.id).values(amount=first.amount))
     found = findings(world)
     assert any(f"journal entry {entry_id} " in text for text in found), found
+
+
+def test_one_till_booking_from_many_threads_keeps_one_gapless_chain(world: World) -> None:
+    """Concurrent requests of one device each read the chain head after taking the device lock."""
+    import threading
+
+    for index in range(8):
+        issue_medium(
+            world.uow, world.ctx(), medium_uid=f"T{index}", credit_type=CreditType.PREPAID, initial_load=world.eur(900)
+        )
+    barrier = threading.Barrier(8)
+
+    def sell(index: int) -> None:
+        barrier.wait()
+        sell_from_balance(world.uow, world.ctx(), medium_uid=f"T{index}", items=[Item(world.beer_id)])
+
+    threads = [threading.Thread(target=sell, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with world.uow.engine.connect() as conn:
+        seqs = (
+            conn.execute(
+                sa.select(journal_entries.c.device_seq)
+                .where(journal_entries.c.device_id == world.till_id)
+                .order_by(journal_entries.c.device_seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert seqs == list(range(1, 17))
+    assert findings(world) == []

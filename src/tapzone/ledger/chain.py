@@ -63,26 +63,21 @@ def sorted_postings(postings: Iterable[tuple[int, str, int]]) -> tuple[tuple[int
 def chain_head(tx: Tx, device_id: int) -> tuple[int, str]:
     """The device's last sequence number and hash, with the device's chain locked until commit.
 
-    FOR NO KEY UPDATE, not UPDATE: the inserts of this very transaction reference the device and take a
-    key-share lock on it, which a full UPDATE lock held by another till's request would block into a deadlock.
-    SQLite holds its database write lock since BEGIN IMMEDIATE already.
+    Two statements on purpose: PostgreSQL re-checks only the locked row after waiting for a lock, so a head
+    read in the locking statement would be the one from before the other transaction committed. FOR NO KEY
+    UPDATE, not UPDATE: this transaction's own inserts reference the device and take a key-share lock on it,
+    which a full UPDATE lock held by another till's request would block into a deadlock. SQLite holds its
+    database write lock since BEGIN IMMEDIATE already.
     """
-    last = (
+    if tx.is_postgres:
+        tx.conn.execute(sa.select(devices.c.id).where(devices.c.id == device_id).with_for_update(key_share=True))
+    row = tx.conn.execute(
         sa.select(journal_entries.c.device_seq, journal_entries.c.hash)
         .where(journal_entries.c.device_id == device_id, journal_entries.c.device_seq.is_not(None))
         .order_by(journal_entries.c.device_seq.desc())
         .limit(1)
-        .subquery()
-    )
-    query = (
-        sa.select(devices.c.id, last.c.device_seq, last.c.hash)
-        .select_from(devices.outerjoin(last, sa.true()))
-        .where(devices.c.id == device_id)
-    )
-    if tx.is_postgres:
-        query = query.with_for_update(key_share=True, of=devices)
-    row = tx.conn.execute(query).one()
-    if row.device_seq is None:
+    ).first()
+    if row is None:
         return 0, GENESIS_HASH
     return int(row.device_seq), str(row.hash)
 
