@@ -278,6 +278,26 @@ class NoCardTerminal(TapzoneError):
     status = 409
 
 
+class RateLimited(TapzoneError):
+    """Too many failed attempts in the current window (portal PIN and QR checks); `Retry-After` says when."""
+
+    type = "rate-limited"
+    title = "Too many attempts"
+    status = 429
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
+class InvalidSignature(TapzoneError):
+    """A payment provider's callback whose signature does not verify: forged or corrupted, never acted on."""
+
+    type = "invalid-signature"
+    title = "Invalid signature"
+    status = 403
+
+
 class PaymentPending(TapzoneError):
     """Not a failure: the operation waits for a cashless payment; the API answers 202 with the payment."""
 

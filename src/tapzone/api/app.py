@@ -21,13 +21,17 @@ from tapzone.api.routers import (
     gates,
     media,
     money,
+    payment_webhooks,
     payments,
     payouts,
     plans,
+    portal,
+    portal_pins,
     price_groups,
     receipts,
     sessions,
     settings,
+    support,
     tabs,
     visits,
 )
@@ -80,6 +84,10 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
         payouts,
         drawer,
         receipts,
+        portal,
+        portal_pins,
+        payment_webhooks,
+        support,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(media.collection, prefix=API_PREFIX)

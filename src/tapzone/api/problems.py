@@ -16,6 +16,7 @@ from tapzone.errors import (
     MalformedJson,
     NotFound,
     PaymentPending,
+    RateLimited,
     TapzoneError,
     all_error_types,
 )
@@ -45,7 +46,9 @@ def problem_response(request: Request, error: TapzoneError, extra: dict[str, Any
     }
     if extra:
         body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if isinstance(error, RateLimited):  # RFC 9110: tells a well-behaved client when to try again
+        headers["Retry-After"] = str(error.retry_after_s)
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

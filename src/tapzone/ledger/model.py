@@ -123,6 +123,17 @@ def card_clearing(currency: str, provider: str) -> AccountRef:
     return AccountRef(Purpose.CARD_CLEARING, currency, qualifier=provider)
 
 
+def online_clearing(currency: str, provider: str) -> AccountRef:
+    """What an online payment provider collected for top-ups and has not yet paid out to the venue."""
+    return card_clearing(currency, f"online:{provider}")
+
+
+def correction(currency: str) -> AccountRef:
+    """The other side of a support correction (seed 004 "Saldo Korrektur"): value the venue added to or took
+    from a card without money moving, kept apart so every correction stays visible in the books."""
+    return AccountRef(Purpose.CORRECTION, currency)
+
+
 def card_money(card_account_id: int, currency: str) -> AccountRef:
     return AccountRef(Purpose.CARD_MONEY, currency, card_account_id=card_account_id)
 

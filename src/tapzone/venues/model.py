@@ -26,6 +26,7 @@ class DeviceKind(StrEnum):
     KIOSK = "kiosk"  # a self-service machine without staff (seed 002 "Automat")
     FINGERPRINT_READER = "fingerprint-reader"  # confirms that the holder owns the medium (seed 002)
     SYSTEM = "system"  # the venue's own jobs (the daily job): books entries, never signs in
+    PORTAL = "portal"  # the customer portal and payment-provider callbacks: online top-ups, never signs in
 
 
 GATE_KINDS = frozenset({DeviceKind.TURNSTILE, DeviceKind.VALIDATOR, DeviceKind.COLLECTOR, DeviceKind.MOBILE})
