@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from tapzone import __version__
 from tapzone.cli_portal import portal_app
+from tapzone.cli_reports import report_app
 from tapzone.errors import TapzoneError
 from tapzone.store.db import make_engine
 
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(venue_app, name="venue")
 fiscal_app = typer.Typer(help="Fiscal signing (TSE) and the DSFinV-K export.", no_args_is_help=True)
 app.add_typer(fiscal_app, name="fiscal")
+app.add_typer(report_app, name="report")
 app.add_typer(portal_app, name="portal")
 payouts_app = typer.Typer(help="Bank payouts of leftover card value: SEPA credit transfer files.", no_args_is_help=True)
 app.add_typer(payouts_app, name="payouts")
