@@ -182,3 +182,21 @@ def test_two_tills_racing_to_transfer_one_lost_card_load_it_once(world: World) -
     assert sorted(outcomes) == ["conflict", "moved"]
     assert money_on_medium(world, "RACE-A") + money_on_medium(world, "RACE-B") == 900
     world.assert_ledger_clean()
+
+
+def test_the_lost_medium_is_refused_at_a_gate_after_the_transfer(api: Api) -> None:
+    from tapzone.access.gates import tap
+    from tapzone.access.model import Direction
+    from tapzone.access.setup import add_gate, create_zone
+    from tapzone.context import RequestContext
+    from tapzone.venues.model import DeviceKind
+
+    world = api.world
+    zone = create_zone(world.uow, world.venue_id, name="Pools")
+    gate = add_gate(
+        world.uow, world.venue_id, name="Exit", kind=DeviceKind.TURNSTILE, zone_id=zone, direction=Direction.OUT
+    )
+    api.issue("GATE-L", "prepaid", 800)
+    assert api.post("/media/GATE-N/transfers", {"lost_medium_uid": "GATE-L"}, login="mo").status_code == 201
+    decision = tap(world.uow, RequestContext(world.venue_id, gate, None, "t1"), tap_id="t1", medium_uid="GATE-L")
+    assert (decision.allowed, decision.reason) == (False, "medium-lost")

@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from tapzone.access.visits import issue_medium, return_medium
 from tapzone.errors import TapzoneError
+from tapzone.media.transfer import swap_media, transfer_lost_medium
 from tapzone.plans.card_accounts import CreditType
 from tapzone.pos.catalogue import Item
 from tapzone.pos.sales import sell_from_balance
@@ -23,6 +25,7 @@ from tapzone.pos.tabs import cancel_lines, save_items, view_tab
 from tapzone.pos.tenders import Tender, TenderKind
 from tapzone.pos.topup import top_up
 from tapzone.store.db import make_engine
+from tapzone.store.tables import card_accounts, card_balances, ledger_accounts, media, postings
 from tapzone.store.uow import UnitOfWork
 from tests.databases import PgTemplate, SqliteTemplate, require_pg
 from tests.world import World, build_world
@@ -35,6 +38,7 @@ amounts = st.integers(min_value=1, max_value=20_000)
 class TillMachine(RuleBasedStateMachine):
     db_factory: object = None  # set per database below
     successes = 0  # operations that were accepted, over all examples: the run must exercise the ledger
+    fresh = 0  # numbers of new media for transfers and swaps
 
     @initialize(credits=st.lists(st.sampled_from(list(CreditType)), min_size=3, max_size=3), amount=amounts)
     def open_venue(self, credits: list[CreditType], amount: int) -> None:
@@ -115,6 +119,48 @@ class TillMachine(RuleBasedStateMachine):
     def give_back(self, uid: str) -> None:
         w = self.world
         self.attempt(lambda: return_medium(w.uow, w.ctx(), medium_uid=uid))
+
+    @rule(uid=uids)
+    def transfer_lost(self, uid: str) -> None:
+        """seed 004: the medium is lost and its value moves to a fresh one from stock."""
+        w = self.world
+        type(self).fresh += 1
+        self.attempt(lambda: transfer_lost_medium(w.uow, w.manager(), lost_uid=uid, new_uid=f"N{type(self).fresh}"))
+
+    @rule(uid=uids)
+    def swap(self, uid: str) -> None:
+        w = self.world
+        type(self).fresh += 1
+        self.attempt(lambda: swap_media(w.uow, w.ctx(), old_uid=uid, new_uid=f"S{type(self).fresh}"))
+
+    @invariant()
+    def card_float_equals_liability_postings(self) -> None:
+        """The card float (money on card accounts) equals the card-money liability postings, and media whose
+        value moved away hold nothing."""
+        if not hasattr(self, "world"):
+            return
+        with self.engine.connect() as conn:
+            on_cards = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(card_balances.c.balance), 0)).where(
+                    card_balances.c.unit == "EUR"
+                )
+            ).scalar_one()
+            postings_total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(postings.c.amount), 0))
+                .join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id)
+                .where(ledger_accounts.c.purpose == "card-money")
+            ).scalar_one()
+            on_transferred = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(card_balances.c.balance), 0))
+                .select_from(
+                    card_balances.join(card_accounts, card_accounts.c.id == card_balances.c.card_account_id).join(
+                        media, media.c.id == card_accounts.c.medium_id
+                    )
+                )
+                .where(media.c.state == "transferred")
+            ).scalar_one()
+        assert on_cards == -postings_total
+        assert on_transferred == 0
 
     @invariant()
     def ledger_is_clean(self) -> None:
