@@ -74,7 +74,8 @@ def _tab_fragment(
 
 
 @router.get("/till")
-def till_page(request: Request) -> Response:
+def till_page(request: Request, medium: str = "") -> Response:
+    """`?medium=` comes from a failed exit in the entry view: the page opens that tab as it loads."""
     who = screen(request)
     venue = _venue(request, who.device.venue_id)
     return render(
@@ -82,6 +83,7 @@ def till_page(request: Request) -> Response:
         "till/page.html",
         language=who.language,
         who=who,
+        medium=medium.strip(),
         groups=_catalogue(request, who.device.venue_id),
         currency=venue.currency,
         timezone=venue.timezone,
