@@ -61,8 +61,9 @@ demo: install
 	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone db upgrade
 	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone demo --env-file var/demo.env
 	@# The restaurant till's integrated card terminal is a ZVT simulator on 127.0.0.1:20007, stopped with the server.
+	@# TAPZONE_PORTAL_SIMULATOR=1 serves the simulated online-payment page behind the portal's top-up.
 	$(BIN)/tapzone zvt-sim --port 20007 > var/zvt-sim.log 2>&1 & ZVT_PID=$$!; trap 'kill $$ZVT_PID' EXIT INT TERM; \
-	TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone serve --host 127.0.0.1 --port 8000
+	TAPZONE_PORTAL_SIMULATOR=1 TAPZONE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/tapzone serve --host 127.0.0.1 --port 8000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
