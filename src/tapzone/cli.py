@@ -179,6 +179,8 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # An open entry view keeps its event stream until the browser goes; do not wait for it forever.
+        timeout_graceful_shutdown=5,
         access_log=access_log,
     )
 
@@ -229,7 +231,7 @@ def demo(
     for table in (tills, gates, devices, staff, products, tickets, types):
         console.print(table)
     console.print(f"{len(venue.media)} wristbands in stock: {venue.media[0]} … {venue.media[-1]}")
-    console.print(f"API: {base_url}/api/v1   docs: {base_url}/docs")
+    console.print(f"API: {base_url}/api/v1   docs: {base_url}/docs   screens: {base_url}/pair (paste a till token)")
     path = Path(env_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"export TAPZONE_URL={base_url}/api/v1"]
