@@ -5,30 +5,37 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tapzone.access.model import AntiPassback, Direction, ServiceType
-from tapzone.errors import InvalidRequest, NotFound
+from tapzone.errors import Conflict, InvalidRequest, NotFound
 from tapzone.money import check_non_negative_amount
 from tapzone.plans.card_accounts import CreditType
 from tapzone.store.tables import entry_products, gates, products, zones
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import GATE_KINDS, DeviceKind
-from tapzone.venues.setup import add_device, create_product
+from tapzone.venues.setup import insert_device, insert_product
 
 DEFAULT_OPEN_MS = 3000
 MAX_COMPANIONS = 20
+MAX_NAME_LENGTH = 200  # zones.name
 
 
 def create_zone(uow: UnitOfWork, venue_id: int, *, name: str, service_type: ServiceType = ServiceType.PAID) -> int:
-    if not name or not name.strip():
-        raise InvalidRequest("a zone needs a name")
     with uow.transaction() as tx:
-        zone_id: int = tx.conn.execute(
-            zones.insert()
-            .values(
-                venue_id=venue_id, name=name.strip(), service_type=ServiceType(service_type).value, created_at=tx.now
-            )
-            .returning(zones.c.id)
-        ).scalar_one()
-        return zone_id
+        return insert_zone(tx, venue_id, name=name, service_type=service_type)
+
+
+def insert_zone(tx: Tx, venue_id: int, *, name: str, service_type: ServiceType) -> int:
+    """The zone row inside the caller's transaction; a name the venue already uses is a conflict."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME_LENGTH:
+        raise InvalidRequest(f"a zone needs a name of 1..{MAX_NAME_LENGTH} characters")
+    zone_id = tx.conn.execute(
+        tx.insert_for(zones)
+        .values(venue_id=venue_id, name=name.strip(), service_type=ServiceType(service_type).value, created_at=tx.now)
+        .on_conflict_do_nothing(index_elements=[zones.c.venue_id, zones.c.name])
+        .returning(zones.c.id)
+    ).scalar_one_or_none()
+    if zone_id is None:
+        raise Conflict(f"a zone named {name.strip()!r} already exists")
+    return int(zone_id)
 
 
 def _require_zone(tx: Tx, venue_id: int, zone_id: int) -> None:
@@ -48,6 +55,14 @@ def add_gate(
     open_ms: int = DEFAULT_OPEN_MS,
 ) -> int:
     """Register a gate device guarding `zone_id`; returns its device id (issue it a token to let it tap)."""
+    with uow.transaction() as tx:
+        return insert_gate(tx, venue_id, name=name, kind=kind, zone_id=zone_id, direction=direction, open_ms=open_ms)
+
+
+def insert_gate(
+    tx: Tx, venue_id: int, *, name: str, kind: DeviceKind, zone_id: int, direction: Direction, open_ms: int
+) -> int:
+    """The gate's device and gate rows inside the caller's transaction, after checking kind and direction."""
     kind = DeviceKind(kind)
     if kind not in GATE_KINDS:
         raise InvalidRequest(f"{kind} is not a gate kind; use one of {sorted(GATE_KINDS)}")
@@ -55,19 +70,17 @@ def add_gate(
         raise InvalidRequest("a collector takes media back, so it only guards the way out")
     if isinstance(open_ms, bool) or not isinstance(open_ms, int) or not 100 <= open_ms <= 60_000:
         raise InvalidRequest("open_ms must be 100..60000")
-    with uow.transaction() as tx:
-        _require_zone(tx, venue_id, zone_id)
-    device_id = add_device(uow, venue_id, name=name, kind=kind)
-    with uow.transaction() as tx:
-        tx.conn.execute(
-            gates.insert().values(
-                device_id=device_id,
-                venue_id=venue_id,
-                zone_id=zone_id,
-                direction=Direction(direction).value,
-                open_ms=open_ms,
-            )
+    _require_zone(tx, venue_id, zone_id)
+    device_id = insert_device(tx, venue_id, name=name, kind=kind)
+    tx.conn.execute(
+        gates.insert().values(
+            device_id=device_id,
+            venue_id=venue_id,
+            zone_id=zone_id,
+            direction=Direction(direction).value,
+            open_ms=open_ms,
         )
+    )
     return device_id
 
 
@@ -90,6 +103,45 @@ def create_entry_product(
     overstay_grace_minutes: int = 0,
 ) -> int:
     """An entry ticket: its price, what credit it grants, and for how many companions (family/group)."""
+    with uow.transaction() as tx:
+        return insert_entry_product(
+            tx,
+            venue_id,
+            name=name,
+            price_minor=price_minor,
+            vat_rate_bp=vat_rate_bp,
+            zone_id=zone_id,
+            credit_type=credit_type,
+            credit_limit_minor=credit_limit_minor,
+            included_minutes=included_minutes,
+            deposit_minor=deposit_minor,
+            anti_passback=anti_passback,
+            companions=companions,
+            overstay_product_id=overstay_product_id,
+            overstay_block_minutes=overstay_block_minutes,
+            overstay_grace_minutes=overstay_grace_minutes,
+        )
+
+
+def insert_entry_product(
+    tx: Tx,
+    venue_id: int,
+    *,
+    name: str,
+    price_minor: int,
+    vat_rate_bp: int,
+    zone_id: int,
+    credit_type: CreditType,
+    credit_limit_minor: int = 0,
+    included_minutes: int | None = None,
+    deposit_minor: int = 0,
+    anti_passback: AntiPassback = AntiPassback.SEPARATE,
+    companions: int = 0,
+    overstay_product_id: int | None = None,
+    overstay_block_minutes: int | None = None,
+    overstay_grace_minutes: int = 0,
+) -> int:
+    """The entry product's product and entry rows inside the caller's transaction, after every check."""
     credit_type = CreditType(credit_type)
     check_non_negative_amount(credit_limit_minor, "credit limit")
     check_non_negative_amount(deposit_minor, "deposit")
@@ -106,34 +158,32 @@ def create_entry_product(
     for value, what in ((overstay_block_minutes, "block"), (overstay_grace_minutes, "grace")):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60):
             raise InvalidRequest(f"overstay {what} must be 0..1440 minutes")
-    with uow.transaction() as tx:
-        _require_zone(tx, venue_id, zone_id)
-        if (
-            overstay_product_id is not None
-            and tx.conn.execute(
-                sa.select(products.c.id).where(products.c.id == overstay_product_id, products.c.venue_id == venue_id)
-            ).first()
-            is None
-        ):
-            raise NotFound(f"overstay product {overstay_product_id} does not exist in this venue")
-    product_id = create_product(
-        uow, venue_id, name=name, price_minor=price_minor, vat_rate_bp=vat_rate_bp, product_group="entry"
+    _require_zone(tx, venue_id, zone_id)
+    if (
+        overstay_product_id is not None
+        and tx.conn.execute(
+            sa.select(products.c.id).where(products.c.id == overstay_product_id, products.c.venue_id == venue_id)
+        ).first()
+        is None
+    ):
+        raise NotFound(f"overstay product {overstay_product_id} does not exist in this venue")
+    product_id = insert_product(
+        tx, venue_id, name=name, price_minor=price_minor, vat_rate_bp=vat_rate_bp, product_group="entry"
     )
-    with uow.transaction() as tx:
-        tx.conn.execute(
-            entry_products.insert().values(
-                product_id=product_id,
-                venue_id=venue_id,
-                zone_id=zone_id,
-                credit_type=credit_type.value,
-                credit_limit_minor=credit_limit_minor,
-                included_minutes=included_minutes,
-                deposit_minor=deposit_minor,
-                anti_passback=AntiPassback(anti_passback).value,
-                companions=companions,
-                overstay_product_id=overstay_product_id,
-                overstay_block_minutes=overstay_block_minutes,
-                overstay_grace_minutes=overstay_grace_minutes,
-            )
+    tx.conn.execute(
+        entry_products.insert().values(
+            product_id=product_id,
+            venue_id=venue_id,
+            zone_id=zone_id,
+            credit_type=credit_type.value,
+            credit_limit_minor=credit_limit_minor,
+            included_minutes=included_minutes,
+            deposit_minor=deposit_minor,
+            anti_passback=AntiPassback(anti_passback).value,
+            companions=companions,
+            overstay_product_id=overstay_product_id,
+            overstay_block_minutes=overstay_block_minutes,
+            overstay_grace_minutes=overstay_grace_minutes,
         )
+    )
     return product_id

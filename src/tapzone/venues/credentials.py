@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from tapzone.errors import InvalidRequest, NotFound, Unauthenticated
 from tapzone.store.tables import device_tokens, devices, roles, staff, staff_sessions, venues
-from tapzone.store.uow import UnitOfWork
+from tapzone.store.uow import Tx, UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)  # one long shift; the till signs in again after that
 MIN_PASSWORD_LENGTH = 8
@@ -52,25 +52,36 @@ class StaffSession:
 
 
 def issue_device_token(uow: UnitOfWork, device_id: int) -> str:
-    token = new_token()
     with uow.transaction() as tx:
         venue_id = tx.conn.execute(sa.select(devices.c.venue_id).where(devices.c.id == device_id)).scalar_one_or_none()
         if venue_id is None:
             raise NotFound(f"device {device_id} does not exist")
-        tx.conn.execute(
-            device_tokens.insert().values(
-                venue_id=venue_id, device_id=device_id, token_hash=token_digest(token), created_at=tx.now
-            )
+        return store_device_token(tx, venue_id, device_id)
+
+
+def store_device_token(tx: Tx, venue_id: int, device_id: int) -> str:
+    """A new token for the device inside the caller's transaction; only its digest is stored."""
+    token = new_token()
+    tx.conn.execute(
+        device_tokens.insert().values(
+            venue_id=venue_id, device_id=device_id, token_hash=token_digest(token), created_at=tx.now
         )
+    )
     return token
 
 
-def set_password(uow: UnitOfWork, staff_id: int, password: str) -> None:
+def hash_password(password: str) -> str:
+    """The argon2 hash of a password that meets the length rule (refused otherwise)."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidRequest(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def set_password(uow: UnitOfWork, staff_id: int, password: str) -> None:
+    password_hash = hash_password(password)
     with uow.transaction() as tx:
         updated = tx.conn.execute(
-            staff.update().where(staff.c.id == staff_id).values(password_hash=_hasher.hash(password))
+            staff.update().where(staff.c.id == staff_id).values(password_hash=password_hash)
         ).rowcount
         if not updated:
             raise NotFound(f"staff member {staff_id} does not exist")

@@ -8,10 +8,11 @@ from pydantic import BaseModel
 from tapzone import audit
 from tapzone.context import RequestContext
 from tapzone.errors import InvalidRequest, NotFound
+from tapzone.money import check_non_negative_amount
 from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import devices, venues
 from tapzone.store.uow import Tx, UnitOfWork
-from tapzone.venues.model import DeviceKind
+from tapzone.venues.model import SUPPORTED_LANGUAGES, DeviceKind
 from tapzone.venues.permissions import Permission
 from tapzone.venues.repo import authorise
 
@@ -92,3 +93,80 @@ def set_till_payment(
     return run_idempotent(
         uow, ctx, "set_till_payment", {"till_id": till_id, "pay_with_medium": pay_with_medium}, handler, TillPaymentView
     )
+
+
+MAX_CARD_NUMBER_DIGITS = 18
+MAX_ADDRESS_LENGTH = 500  # venues.address
+MAX_TAX_ID_LENGTH = 32  # venues.tax_id
+
+
+class VenueView(BaseModel):
+    """Everything the back office shows about the venue; name, currency, time zone and fiscal profile are
+    set when the venue is created (they decide how the books were kept) and are read-only here."""
+
+    id: int
+    name: str
+    currency: str
+    timezone: str
+    fiscal_profile: str
+    language: str
+    auto_unbind: bool
+    pay_with_medium: bool
+    member_debt_on_medium: bool
+    card_deposit_minor: int
+    card_number_digits: int | None
+    address: str
+    tax_id: str | None
+
+
+def _venue_view(tx: Tx, venue_id: int) -> VenueView:
+    row = tx.conn.execute(sa.select(venues).where(venues.c.id == venue_id)).one()
+    return VenueView.model_validate(dict(row._mapping))
+
+
+def read_venue(uow: UnitOfWork, ctx: RequestContext) -> VenueView:
+    with uow.transaction() as tx:
+        authorise(tx, ctx, Permission.VENUE_CONFIGURE)
+        return _venue_view(tx, ctx.venue_id)
+
+
+def update_venue_details(
+    uow: UnitOfWork,
+    ctx: RequestContext,
+    *,
+    language: str,
+    card_deposit_minor: int,
+    card_number_digits: int | None,
+    address: str,
+    tax_id: str | None,
+) -> VenueView:
+    """The venue's language (displays, receipts, staff without their own), the deposit of a card sold
+    without an account type that sets one (seed 002 "Pfand"), how many digits of a card number are shown
+    (seed 002 "Stellenzahl"), and the seller data printed on receipts. Changes apply to what happens next;
+    receipts already issued keep what they printed."""
+    if language not in SUPPORTED_LANGUAGES:
+        raise InvalidRequest(f"language must be one of {sorted(SUPPORTED_LANGUAGES)}")
+    check_non_negative_amount(card_deposit_minor, "card deposit")
+    if card_number_digits is not None and (
+        isinstance(card_number_digits, bool) or not 1 <= card_number_digits <= MAX_CARD_NUMBER_DIGITS
+    ):
+        raise InvalidRequest(f"card number digits must be 1..{MAX_CARD_NUMBER_DIGITS}, or none to show every digit")
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise InvalidRequest(f"the address has at most {MAX_ADDRESS_LENGTH} characters")
+    if tax_id is not None and not 1 <= len(tax_id.strip()) <= MAX_TAX_ID_LENGTH:
+        raise InvalidRequest(f"the tax id has 1..{MAX_TAX_ID_LENGTH} characters, or none")
+    changes = {
+        "language": language,
+        "card_deposit_minor": card_deposit_minor,
+        "card_number_digits": card_number_digits,
+        "address": address.strip(),
+        "tax_id": tax_id.strip() if tax_id is not None else None,
+    }
+
+    def handler(tx: Tx) -> VenueView:
+        authorise(tx, ctx, Permission.VENUE_CONFIGURE)
+        tx.conn.execute(venues.update().where(venues.c.id == ctx.venue_id).values(**changes))
+        audit.record(tx, ctx, "venue.details", f"venue:{ctx.venue_id}", changes)
+        return _venue_view(tx, ctx.venue_id)
+
+    return run_idempotent(uow, ctx, "update_venue_details", changes, handler, VenueView)

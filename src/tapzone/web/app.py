@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from tapzone.web import gates, portal, session, till
+from tapzone.web import gates, office, portal, session, till
 from tapzone.web.render import STATIC_DIR
 
 
@@ -19,7 +19,7 @@ def _redirect(request: Request, to: str) -> Response:
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (session, till, gates, portal):
+    for module in (session, till, gates, office, portal):
         app.include_router(module.router)
 
     @app.exception_handler(session.NeedsPairing)
