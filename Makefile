@@ -24,7 +24,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 # The browser tests drive Debian's chromium (never `playwright install`, which downloads from elsewhere).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
-	sudo apt-get install -y chromium || apt-get install -y chromium
+	APT=$$( [ "$$(id -u)" -eq 0 ] && echo apt-get || echo "sudo apt-get" ); \
+	$$APT install -y -qq chromium || ($$APT update -qq && $$APT install -y -qq chromium)
 
 install: $(STAMP) $(VENDOR)/.installed
 
