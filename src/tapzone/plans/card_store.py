@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ class CardAccount:
     is_active: bool
     closed: bool
     account_type_id: int | None = None
+    last_used_at: datetime | None = None  # the start of the last service used (lock periods, seed 002)
 
 
 def card_account_from_row(row: sa.Row[Any]) -> CardAccount:
@@ -38,6 +40,7 @@ def card_account_from_row(row: sa.Row[Any]) -> CardAccount:
         is_active=row.is_active,
         closed=row.closed_at is not None,
         account_type_id=row.account_type_id,
+        last_used_at=row.last_used_at,
     )
 
 

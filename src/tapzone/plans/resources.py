@@ -250,9 +250,6 @@ def start_session(
         card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
         account = card.account
         kind = load_account_type(tx, venue.id, account.account_type_id) if account.account_type_id else None
-        last_used_at = tx.conn.execute(
-            sa.select(card_accounts.c.last_used_at).where(card_accounts.c.id == account.id)
-        ).scalar_one()
         usage = decide_usage(
             UsageFacts(
                 account_type=kind,
@@ -262,7 +259,7 @@ def start_session(
                 now=tx.now,
                 tz=ZoneInfo(venue.timezone),
                 balances=account_balances_of(tx, account.id, venue.currency),
-                last_used_at=last_used_at,
+                last_used_at=account.last_used_at,
                 from_kiosk=from_kiosk,
                 fingerprint_confirmed=_fingerprint_confirmed(tx, card.medium_id),
                 skin_type_max_minutes=_skin_type_max(tx, venue.id, card.customer_id),
