@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tapzone.errors import TapzoneError
 from tapzone.media.transfer import transfer_lost_medium
-from tapzone.store.tables import card_accounts, card_balances, journal_entries, media
+from tapzone.store.tables import card_accounts, card_balances, journal_entries, media, role_permissions, roles
 from tapzone.venues.setup import create_product
 from tests.api.conftest import Api, assert_problem
 from tests.world import World
@@ -60,6 +60,22 @@ def test_lost_card_transfer_moves_value_and_tab_once(api: Api) -> None:
     assert_problem(again, 409, "conflict")  # no double load
     assert_problem(api.post("/media/LOST-1/unblock", {"reason": "found it"}, login="mo"), 422, "invalid-request")
     api.world.assert_ledger_clean()
+
+
+def test_a_transfer_needs_the_manual_entry_permission_in_the_use_case(api: Api) -> None:
+    """The lost number is always typed, so the API refuses a role that may transfer but not type numbers."""
+    api.issue("LOST-M", "prepaid", 700)
+    with api.world.uow.engine.begin() as conn:
+        manager_role = conn.execute(sa.select(roles.c.id).where(roles.c.name == "manager")).scalar_one()
+        conn.execute(
+            role_permissions.delete().where(
+                role_permissions.c.role_id == manager_role, role_permissions.c.permission == "medium.manual_entry"
+            )
+        )
+    refused = api.post("/media/NEW-M/transfers", {"lost_medium_uid": "LOST-M"}, login="mo")
+    assert_problem(refused, 403, "permission-denied")
+    assert money_on_medium(api.world, "LOST-M") == 700
+    assert api.get("/media/NEW-M/tab").status_code == 404
 
 
 def test_qr_media_are_regenerated_not_transferred(api: Api) -> None:

@@ -181,6 +181,9 @@ def transfer_lost_medium(uow: UnitOfWork, ctx: RequestContext, *, lost_uid: str,
 
     def handler(tx: Tx) -> MediumMoveView:
         venue = authorise(tx, ctx, Permission.MEDIUM_TRANSFER)
+        # The lost medium is never on the reader: its number is always typed, which needs its own permission
+        # wherever the transfer comes from (web till, API, support desk), not only in the web screen.
+        authorise(tx, ctx, Permission.MEDIUM_MANUAL_ENTRY)
         lost = find_medium(tx, ctx.venue_id, lost_uid)
         if lost is None:
             raise unknown_medium(MediumEntry.TYPED)
