@@ -144,3 +144,20 @@ def test_a_replayed_payout_returns_the_first_answer(api: Api) -> None:
     assert api.world.counts() == counts
     other = api.post("/media/HI1/payouts", {**body, "amount": api.eur(999)}, login="mo", key="payout-replay-1")
     assert_problem(other, 422, "idempotency-key-reused")
+
+
+def test_the_z_report_counts_payouts_as_value_paid_back(api: Api) -> None:
+    """Cash and bank payouts pay prepaid value back like a refund; a payout revoked the same day does not count."""
+    api.issue("HZ1", amount=1800)
+    api.issue("HZ2", amount=500)
+    api.issue("HZ3", amount=700)
+    assert api.post("/media/HZ1/payouts", {"method": "cash"}, login="kim").status_code == 201
+    revoked = bank_payout(api, "HZ2")
+    assert api.post(f"/payouts/{revoked['payout_id']}/revoke", {"reason": "typo"}, login="mo").status_code == 200
+    bank_payout(api, "HZ3")
+
+    z = api.post("/z-reports", {}, login="mo")
+
+    assert z.status_code == 201, z.text
+    assert (z.json()["totals"]["refunds_minor"], z.json()["totals"]["topups_minor"]) == (1800 + 700, 1800 + 500 + 700)
+    api.world.assert_ledger_clean()

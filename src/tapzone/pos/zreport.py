@@ -102,14 +102,21 @@ def z_totals(tx: Tx, venue_id: int, device_id: int, day: date) -> ZTotals:
         tenders=dict(sorted(tenders.items())),
         by_code={code: int(count) for code, count in sorted(codes.items())},
         cash_expected_minor=cash_total,
-        topups_minor=_card_money_moved(tx, venue_id, device_id, day, EntryCode.TOPUP, credits=True),
-        refunds_minor=_card_money_moved(tx, venue_id, device_id, day, EntryCode.REFUND, credits=False),
+        topups_minor=_card_money_moved(tx, venue_id, device_id, day, (EntryCode.TOPUP,), loaded=True),
+        # Paid back: cash refunds and payouts (at the till or requested for a bank batch); a payout revoked the
+        # same day credits the card again and so counts no more.
+        refunds_minor=_card_money_moved(
+            tx, venue_id, device_id, day, (EntryCode.REFUND, EntryCode.PAYOUT), loaded=False
+        ),
         entries=sum(codes.values()),
     )
 
 
-def _card_money_moved(tx: Tx, venue_id: int, device_id: int, day: date, code: EntryCode, *, credits: bool) -> int:
-    """Prepaid value loaded (credits to card money) or paid back (debits) by this till on this day."""
+def _card_money_moved(
+    tx: Tx, venue_id: int, device_id: int, day: date, codes: tuple[EntryCode, ...], *, loaded: bool
+) -> int:
+    """Prepaid value loaded (net credits to card money) or paid back (net debits) by entries of `codes` at this
+    till on this day."""
     amount = postings.c.amount
     value = tx.conn.execute(
         sa.select(sa.func.coalesce(sa.func.sum(amount), 0))
@@ -122,12 +129,12 @@ def _card_money_moved(tx: Tx, venue_id: int, device_id: int, day: date, code: En
             journal_entries.c.venue_id == venue_id,
             journal_entries.c.device_id == device_id,
             journal_entries.c.business_day == day,
-            journal_entries.c.code == code.value,
+            journal_entries.c.code.in_([code.value for code in codes]),
             ledger_accounts.c.purpose == Purpose.CARD_MONEY.value,
-            amount < 0 if credits else amount > 0,
         )
     ).scalar_one()
-    return abs(int(value))
+    # Card money is a liability: a load credits it (negative), a payback debits it (positive).
+    return max(0, -int(value) if loaded else int(value))
 
 
 def _hash(device_id: int, number: int, totals: ZTotals) -> str:
