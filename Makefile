@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test test-fast bench bench-daily demo clean
+.PHONY: install lint test test-fast bench bench-daily soak scale demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ bench: install
 ## bench-daily: the daily job alone: 100,000 card accounts, 10 % due, SQLite and PostgreSQL (about a minute)
 bench-daily: install
 	$(BIN)/python bench/daily_job.py
+
+## soak: blind retries (10,000 writes on SQLite and PostgreSQL), 20 SIGKILLs of a busy server, a killed daily job
+soak: install
+	$(BIN)/python bench/soak.py
+
+## scale: a chain with 1,000,000 media and 20,000,000 postings; sale/gate/report/daily figures against small-database ones
+scale: install
+	$(BIN)/python bench/scale.py
 
 ## demo: a fresh demo venue in ./var/demo.db, served with its docs on http://127.0.0.1:8000
 DEMO_DB := var/demo.db

@@ -180,12 +180,17 @@ def spread(count: int, among: int) -> Callable[[int], int | None]:
     return pick
 
 
-def build(url: str, accounts: int, due: int, sold: int) -> tuple[int, Expected]:
-    """Migrate, set up the venue and its types, sell `sold` due accounts, bulk-insert the rest."""
+def build(
+    url: str, accounts: int, due: int, sold: int, *, sold_at: datetime = SOLD_AT, run_day: date = RUN_DAY
+) -> tuple[int, Expected]:
+    """Migrate, set up the venue and its types, sell `sold` due accounts, bulk-insert the rest.
+
+    `sold_at`/`run_day` move the whole set-up in time: the soak runs the real `tapzone daily` CLI, which
+    only runs for a business day that has begun, so its accounts fall due on a past day."""
     engine = scratch.setup_engine(url)
     try:
         upgrade(engine)
-        uow = UnitOfWork(engine, clock=FixedClock(SOLD_AT))
+        uow = UnitOfWork(engine, clock=FixedClock(sold_at))
         venue_id = create_venue(
             uow, name="Bench Solarium", currency="EUR", timezone="Europe/Berlin", fiscal_profile=FiscalProfile.DE
         )
@@ -195,12 +200,12 @@ def build(url: str, accounts: int, due: int, sold: int) -> tuple[int, Expected]:
         types = create_types(uow, venue_id, till, admin)
         expected = Expected()
         sold_ids = _sell(uow, venue_id, till, cashier, types, sold, expected)
-        _bulk(engine, venue_id, till, types, accounts - len(sold_ids), due - len(sold_ids), expected)
+        _bulk(engine, venue_id, till, types, accounts - len(sold_ids), due - len(sold_ids), expected, sold_at, run_day)
         with engine.begin() as conn:
             conn.execute(
                 card_accounts.update()
                 .where(card_accounts.c.id.in_(sold_ids))
-                .values(valid_until=RUN_DAY - timedelta(3))
+                .values(valid_until=run_day - timedelta(3))
             )
             if conn.dialect.name == "postgresql":  # bulk rows carry explicit ids: move the sequences past them
                 for name in (table.name for table in (media, visits, card_accounts, customers)):
@@ -234,7 +239,17 @@ def _sell(
     return ids
 
 
-def _bulk(engine: Engine, venue_id: int, till: int, types: Types, rows: int, due: int, expected: Expected) -> None:
+def _bulk(
+    engine: Engine,
+    venue_id: int,
+    till: int,
+    types: Types,
+    rows: int,
+    due: int,
+    expected: Expected,
+    sold_at: datetime = SOLD_AT,
+    run_day: date = RUN_DAY,
+) -> None:
     """Media, visits and card accounts without value, inserted directly (set-up only)."""
     with engine.connect() as conn:
         start = 1 + max(
@@ -251,20 +266,20 @@ def _bulk(engine: Engine, venue_id: int, till: int, types: Types, rows: int, due
         customer: int | None = customer_ids[n % CUSTOMERS] if n % 3 else None
         if k is None:  # not due: valid beyond the run day, or of a type the job leaves alone
             kind = rotation[n % len(rotation)]
-            until = RUN_DAY - timedelta(days=40) if kind == types.plain else RUN_DAY + timedelta(days=1 + n % 365)
+            until = run_day - timedelta(days=40) if kind == types.plain else run_day + timedelta(days=1 + n % 365)
         elif k % 10 < 2:
-            kind, until = types.abo, RUN_DAY - timedelta(days=k % 30)
+            kind, until = types.abo, run_day - timedelta(days=k % 30)
             expected.renewed += 1
         elif k % 10 < 4:
-            kind, until = types.abo_fee, RUN_DAY - timedelta(days=k % 30)
+            kind, until = types.abo_fee, run_day - timedelta(days=k % 30)
             customer = customer_ids[k % CUSTOMERS]
             expected.renewed += 1
             expected.entries += 1
         elif k % 10 == 4:
-            kind, until, customer = types.abo_fee, RUN_DAY - timedelta(days=k % 30), None
+            kind, until, customer = types.abo_fee, run_day - timedelta(days=k % 30), None
             expected.skipped += 1
         else:
-            kind, until = types.month, RUN_DAY - timedelta(days=1 + k % 30)
+            kind, until = types.month, run_day - timedelta(days=1 + k % 30)
             expected.deleted += 1
         medium_rows.append(
             {"id": row_id, "venue_id": venue_id, "uid": f"B{row_id:07d}", "kind": "card", "state": "active"}
@@ -275,7 +290,7 @@ def _bulk(engine: Engine, venue_id: int, till: int, types: Types, rows: int, due
                 "venue_id": venue_id,
                 "medium_id": row_id,
                 "customer_id": customer,
-                "opened_at": SOLD_AT,
+                "opened_at": sold_at,
                 "opened_by_device_id": till,
             }
         )
@@ -288,7 +303,7 @@ def _bulk(engine: Engine, venue_id: int, till: int, types: Types, rows: int, due
                 "credit_type": "none",
                 "currency": "EUR",
                 "is_active": True,
-                "opened_at": SOLD_AT,
+                "opened_at": sold_at,
                 "account_type_id": kind,
                 "valid_until": until,
             }

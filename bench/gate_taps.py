@@ -429,36 +429,54 @@ def run_engine(kind: str, args: argparse.Namespace, log_dir: Path) -> EngineRepo
         )
         report.setup_s = time.perf_counter() - started
         log.print(f"  {kind}: set-up took {report.setup_s:.0f} s")
-        engine = make_engine(url)
-        try:
-            with http_booking.api_server(url, report.workers, log_dir) as server, loadgen.new_runner() as runner:
-                client = runner.run(_make_client(server.port, venue, args.timeout, args.auto_unbind))
-                runner.run(http_booking.open_all(client.conns))
-
-                def measured(make: Any) -> GatePhase:
-                    mark = last_event_id(engine)
-                    phase: GatePhase = runner.run(make())
-                    if phase.failures.get("timeout/connection"):
-                        time.sleep(1.0)  # a timed-out tap may still commit; let it before counting
-                    client.reconcile(phase, events_since(engine, mark))
-                    report.phases.append(phase)
-                    result = phase.result
-                    log.print(
-                        f"  {kind}: {phase.name}: {phase.ok_count} ok, {phase.errors} errors,"
-                        f" {result.ok_per_s:.0f}/s, p50 {result.percentile_ms(50):.1f} ms,"
-                        f" p99 {result.percentile_ms(99):.1f} ms, events {'=' if phase.count_matches else '≠'} 2xx"
-                    )
-                    if phase.failures:
-                        log.print(f"    failures: {dict(phase.failures)} — server log tail:\n{server.log_tail(5)}")
-                    return phase
-
-                measured(lambda: client.closed_loop("warm-up", args.warmup))
-                measured(lambda: client.closed_loop("closed loop", args.closed))
-                measured(lambda: client.open_loop("open loop", args.rate, args.duration))
-                client.close()
-        finally:
-            engine.dispose()
+        with http_booking.api_server(url, report.workers, log_dir) as server:
+            gate_phases(report, server, url, venue, args)
     return report
+
+
+def gate_phases(
+    report: EngineReport,
+    server: http_booking.Server,
+    url: str,
+    venue: GateVenue,
+    args: argparse.Namespace,
+    *,
+    rate_per_s: float | None = None,
+) -> None:
+    """Warm-up, closed loop and open loop against a running server, events counted after each; also used by
+    bench/scale.py on a generated chain (lanes of several venues side by side). `rate_per_s` overrides
+    `args.rate` for the open loop; with neither, it runs at `args.open_fraction` of the closed loop's rate."""
+    engine = make_engine(url)
+    try:
+        with loadgen.new_runner() as runner:
+            client = runner.run(_make_client(server.port, venue, args.timeout, args.auto_unbind))
+            runner.run(http_booking.open_all(client.conns))
+
+            def measured(make: Any) -> GatePhase:
+                mark = last_event_id(engine)
+                phase: GatePhase = runner.run(make())
+                if phase.failures.get("timeout/connection"):
+                    time.sleep(1.0)  # a timed-out tap may still commit; let it before counting
+                client.reconcile(phase, events_since(engine, mark))
+                report.phases.append(phase)
+                result = phase.result
+                log.print(
+                    f"  {report.engine}: {phase.name}: {phase.ok_count} ok, {phase.errors} errors,"
+                    f" {result.ok_per_s:.0f}/s, p50 {result.percentile_ms(50):.1f} ms,"
+                    f" p99 {result.percentile_ms(99):.1f} ms, events {'=' if phase.count_matches else '≠'} 2xx"
+                )
+                if phase.failures:
+                    log.print(f"    failures: {dict(phase.failures)} — server log tail:\n{server.log_tail(5)}")
+                return phase
+
+            measured(lambda: client.closed_loop("warm-up", args.warmup))
+            closed = measured(lambda: client.closed_loop("closed loop", args.closed))
+            # No rate given (args.rate None): a share of what this server managed in the closed loop.
+            rate = rate_per_s or args.rate or max(1.0, closed.result.ok_per_s * args.open_fraction)
+            measured(lambda: client.open_loop("open loop", rate, args.duration))
+            client.close()
+    finally:
+        engine.dispose()
 
 
 async def _make_client(port: int, venue: GateVenue, timeout_s: float, auto_unbind: bool) -> GateClient:

@@ -100,7 +100,17 @@ def free_port() -> int:
 @contextlib.contextmanager
 def api_server(url: str, workers: int, log_dir: Path) -> Iterator[Server]:
     """Start `tapzone serve`, wait until /health answers (bounded), and stop it afterwards, whatever happened."""
-    port = free_port()
+    server = launch_server(url, workers, log_dir, free_port())
+    try:
+        yield server
+    finally:
+        stop_server(server.proc)
+
+
+def launch_server(url: str, workers: int, log_dir: Path, port: int) -> Server:
+    """Start `tapzone serve` on `port` and return once /health answers (bounded); the caller stops it.
+
+    The log is appended to, so a server restarted on the same port (the soak's crash test) keeps one log."""
     log_path = log_dir / f"server-{port}.log"
     command = [
         str(Path(sys.executable).parent / "tapzone"),
@@ -114,26 +124,32 @@ def api_server(url: str, workers: int, log_dir: Path) -> Iterator[Server]:
         "--database-url",
         url,
     ]
-    with log_path.open("wb") as sink:
+    with log_path.open("ab") as sink:
         proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(proc, port, log_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"tapzone serve exited with {proc.returncode}:\n{server.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"tapzone serve did not answer within 60 s:\n{server.log_tail()}")
-            time.sleep(0.2)
-        yield server
-    finally:
+        wait_ready(server)
+    except BaseException:
         stop_server(proc)
+        raise
+    return server
+
+
+def wait_ready(server: Server, timeout_s: float = 60) -> None:
+    """Return once the server's /health answers; raise if it exits or stays silent for `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"tapzone serve exited with {server.proc.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/api/v1/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"tapzone serve did not answer within {timeout_s:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.1)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
@@ -264,11 +280,29 @@ def http_phases(
     report: EngineReport, url: str, venue: scratch.BenchVenue, args: argparse.Namespace, log_dir: Path
 ) -> None:
     """Warm-up, closed loop, open loop at half the closed-loop rate; counts checked after each run."""
-    engine = make_engine(url)
     mix = loadgen.Mix(venue.uids, [product for product, _ in venue.products])
+    with api_server(url, report.server_workers, log_dir) as server:
+        sale_phases(report, server, url, venue.tills, mix, args)
+
+
+def sale_phases(
+    report: EngineReport,
+    server: Server,
+    url: str,
+    tills: Sequence[tuple[int, str]],
+    mix: loadgen.Mix | Sequence[loadgen.Mix],
+    args: argparse.Namespace,
+    *,
+    open_rate_per_s: float | None = None,
+) -> None:
+    """The phases of `http_phases` against a running server and a database built elsewhere (bench/scale.py
+    runs them on a generated chain): `tills` are (device id, token), `mix` one for all or one per till.
+    `open_rate_per_s` fixes the open-loop rate (to compare two databases at the same load) instead of
+    taking `args.open_fraction` of this run's closed-loop rate."""
+    engine = make_engine(url)
     try:
-        with api_server(url, report.server_workers, log_dir) as server, loadgen.new_runner() as runner:
-            conns = [loadgen.Connection("127.0.0.1", server.port, loadgen.Till(d, t)) for d, t in venue.tills]
+        with loadgen.new_runner() as runner:
+            conns = [loadgen.Connection("127.0.0.1", server.port, loadgen.Till(d, t)) for d, t in tills]
             conns = sign_in(runner, conns)
             runner.run(open_all(conns))
             report.tills_per_worker = tills_per_worker(server.port)
@@ -306,7 +340,7 @@ def http_phases(
                 lambda: loadgen.closed_loop(conns, mix, name="closed loop", duration_s=args.duration, **common),
                 count=True,
             )
-            rate = max(1.0, closed.result.ok_per_s * args.open_fraction)
+            rate = open_rate_per_s or max(1.0, closed.result.ok_per_s * args.open_fraction)
             measured(
                 "open loop",
                 lambda: loadgen.open_loop(

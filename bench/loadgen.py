@@ -153,13 +153,16 @@ class Connection:
             self._writer.close()
         self._reader = self._writer = None
 
-    async def request(self, method: str, path: str, body: bytes, *, idempotent_write: bool = True) -> tuple[int, bytes]:
-        """Send one request and read its whole response; returns (status, body)."""
+    async def request(
+        self, method: str, path: str, body: bytes, *, idempotent_write: bool = True, key: str | None = None
+    ) -> tuple[int, bytes]:
+        """Send one request and read its whole response; returns (status, body). A write carries `key` as its
+        Idempotency-Key (a retry sends the same one), or a fresh one."""
         reader, writer = await self._ensure_open()
-        key = f"Idempotency-Key: {uuid.uuid4()}\r\n".encode() if idempotent_write else b""
+        key_header = f"Idempotency-Key: {key or uuid.uuid4()}\r\n".encode() if idempotent_write else b""
         writer.write(
             b"%s %s HTTP/1.1\r\n%s%sContent-Length: %d\r\n\r\n%s"
-            % (method.encode(), path.encode(), self._fixed, key, len(body), body)
+            % (method.encode(), path.encode(), self._fixed, key_header, len(body), body)
         )
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -206,9 +209,19 @@ def _note_errors(result: PhaseResult) -> None:
             result.error_examples.append(f"{sample.kind}: status {sample.status or 'timeout/connection'}")
 
 
+def mixes_for(conns: Sequence[Connection], mix: Mix | Sequence[Mix]) -> list[Mix]:
+    """One mix per till: the same for all, or each till its own (tills of a chain sell only to their venue's
+    media, so each venue's tills draw from that venue's media)."""
+    if isinstance(mix, Mix):
+        return [mix] * len(conns)
+    if len(mix) != len(conns):
+        raise ValueError(f"{len(mix)} mixes for {len(conns)} tills")
+    return list(mix)
+
+
 async def closed_loop(
     conns: Sequence[Connection],
-    mix: Mix,
+    mix: Mix | Sequence[Mix],
     *,
     name: str,
     duration_s: float,
@@ -220,6 +233,7 @@ async def closed_loop(
     timeout), so the 2xx count matches what the database booked."""
     result = PhaseResult(name)
     budget = [max_requests]
+    mixes = mixes_for(conns, mix)
     cpu0 = time.process_time()
     result.started = time.perf_counter()
     deadline = result.started + duration_s
@@ -228,7 +242,7 @@ async def closed_loop(
         rng = random.Random(seed * 1000 + index)
         while time.perf_counter() < deadline and budget[0] > 0:
             budget[0] -= 1
-            kind, path, body = mix.pick(rng)
+            kind, path, body = mixes[index].pick(rng)
             result.samples.append(await _send(conn, kind, path, body, time.perf_counter(), timeout_s))
 
     await asyncio.gather(*(till_loop(i, conn) for i, conn in enumerate(conns)))
@@ -240,7 +254,7 @@ async def closed_loop(
 
 async def open_loop(
     conns: Sequence[Connection],
-    mix: Mix,
+    mix: Mix | Sequence[Mix],
     *,
     name: str,
     rate_per_s: float,
@@ -254,12 +268,20 @@ async def open_loop(
     A request's latency is measured from its due time, so time spent waiting for a free till (the server
     being too slow to keep up) is part of it. After the schedule ends the backlog is drained for at most
     `drain_s`; whatever is still unsent then counts as failed.
+
+    With one mix per till (a chain), tills sharing a mix form a group with its own queue; each request is
+    drawn for a group in proportion to the group's media, so media are touched uniformly over all groups.
     """
     result = PhaseResult(name, target_rate=rate_per_s)
     count = max(1, round(rate_per_s * duration_s))
     rng = random.Random(seed)
-    planned = [mix.pick(rng) for _ in range(count)]
-    queue: asyncio.Queue[int | None] = asyncio.Queue()
+    per_conn = mixes_for(conns, mix)
+    groups = list({id(m): m for m in per_conn}.values())
+    group_of_conn = [next(g for g, m in enumerate(groups) if m is mine) for mine in per_conn]
+    weights = [len(m.uids) for m in groups]
+    group_of = [0] * count if len(groups) == 1 else rng.choices(range(len(groups)), weights, k=count)
+    planned = [groups[g].pick(rng) for g in group_of]
+    queues: list[asyncio.Queue[int | None]] = [asyncio.Queue() for _ in groups]
     cpu0 = time.process_time()
     result.started = start = time.perf_counter()
     interval = 1.0 / rate_per_s
@@ -269,11 +291,11 @@ async def open_loop(
             delay = start + index * interval - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            queue.put_nowait(index)
-        for _ in conns:
-            queue.put_nowait(None)  # one stop mark per till, after the whole schedule
+            queues[group_of[index]].put_nowait(index)
+        for group in group_of_conn:
+            queues[group].put_nowait(None)  # one stop mark per till, after the whole schedule
 
-    async def till_loop(conn: Connection) -> None:
+    async def till_loop(conn: Connection, queue: asyncio.Queue[int | None]) -> None:
         for _ in range(count + 1):
             index = await queue.get()
             if index is None:
@@ -281,7 +303,7 @@ async def open_loop(
             kind, path, body = planned[index]
             result.samples.append(await _send(conn, kind, path, body, start + index * interval, timeout_s))
 
-    tills = [asyncio.create_task(till_loop(conn)) for conn in conns]
+    tills = [asyncio.create_task(till_loop(conn, queues[group_of_conn[i]])) for i, conn in enumerate(conns)]
     await dispatcher()
     _, pending = await asyncio.wait(tills, timeout=max(0.0, start + duration_s + drain_s - time.perf_counter()))
     for task in pending:

@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tapzone.context import RequestContext
-from tapzone.store.tables import audit_log, devices
+from tapzone.ledger.chain import link_gap
+from tapzone.store.tables import audit_log
 from tapzone.store.uow import Tx
 
 GENESIS_HASH = "0" * 64
@@ -37,11 +38,18 @@ def row_hash(
 
 
 def record(tx: Tx, ctx: RequestContext, action: str, subject: str, details: dict[str, Any]) -> None:
-    # Locking the device row serialises this device's chain without touching any other device's. NO KEY
-    # UPDATE, not UPDATE: every insert that references the device (journal entries, idempotency keys) takes
-    # KEY SHARE on this row, and a full UPDATE lock would make two audited requests of one till deadlock.
-    if tx.is_postgres:
-        tx.conn.execute(sa.select(devices.c.id).where(devices.c.id == ctx.device_id).with_for_update(key_share=True))
+    """Append an audit row to the device's chain when the use case's work is done (`Tx.at_end`).
+
+    Written last because appending locks the device row, which comes after media, visits and card accounts
+    in the lock order (`store.uow`): a typed medium number audited before its card account was locked used to
+    deadlock with a booking of the same till that held the card and waited for the device's journal chain.
+    """
+    details_text = json.dumps(details, sort_keys=True, separators=(",", ":"))
+    tx.at_end(lambda: _append(tx, ctx, action, subject, details_text))
+
+
+def _append(tx: Tx, ctx: RequestContext, action: str, subject: str, details_text: str) -> None:
+    tx.lock_device(ctx.device_id)  # serialises this device's chain without touching any other device's
     last = tx.conn.execute(
         sa.select(audit_log.c.seq, audit_log.c.hash)
         .where(audit_log.c.device_id == ctx.device_id)
@@ -50,7 +58,6 @@ def record(tx: Tx, ctx: RequestContext, action: str, subject: str, details: dict
     ).first()
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS_HASH if last is None else last.hash
-    details_text = json.dumps(details, sort_keys=True, separators=(",", ":"))
     # Stored times lose sub-microsecond precision nowhere, but SQLite keeps no offset: hash the UTC value.
     recorded_at = tx.now
     tx.conn.execute(
@@ -97,7 +104,8 @@ def broken_links(conn: sa.Connection) -> Iterator[str]:
             recorded_at=row.recorded_at,
         )
         if row.seq != prev_seq + 1 or row.prev_hash != prev_hash:
-            yield f"audit row {row.id} (device {row.device_id}, seq {row.seq}) does not link to its predecessor"
+            where = f"audit row {row.id} (device {row.device_id}, seq {row.seq})"
+            yield f"{where} does not link to its predecessor{link_gap(prev_seq, row.seq)}"
         elif row.hash != expected:
             yield f"audit row {row.id} (device {row.device_id}, seq {row.seq}) hash does not match its content"
         previous[row.device_id] = (row.seq, row.hash)

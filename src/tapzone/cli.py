@@ -126,6 +126,7 @@ def daily(
 
     from tapzone.plans.daily_job import Progress as DailyProgress
     from tapzone.plans.daily_job import run_daily
+    from tapzone.store.rate_limits import purge_expired_counters
     from tapzone.store.uow import UnitOfWork
 
     engine = make_engine(database_url)
@@ -142,6 +143,8 @@ def daily(
                     UnitOfWork(engine), venue, day=day.date() if day else None, batch_size=batch_size, on_batch=advance
                 )
             )
+        # Attempt counters of all venues; cheap, and the daily job is what runs once a day anyway.
+        purged = purge_expired_counters(UnitOfWork(engine))
     finally:
         engine.dispose()
     totals = f"renewed {run.renewed}, deleted {run.deleted}, skipped {run.skipped}"
@@ -154,6 +157,7 @@ def daily(
         console.print(
             f"[green]daily job of venue {venue} for {run.business_day} done[/green]: {totals}", soft_wrap=True
         )
+    console.print(f"expired rate-limit counters purged: {purged}")
 
 
 @app.command("serve")
@@ -161,16 +165,28 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only; SQLite uses 1)")] = 1,
-    access_log: Annotated[bool, typer.Option(help="log every request (costs time on every tap)")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="log every request: route, status, duration, device, idempotency key")
+    ] = True,
+    log_format: Annotated[str, typer.Option(help="json: one object per line; text: for a terminal")] = "json",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the HTTP API (/api/v1) and its docs (/docs)."""
+    """Serve the HTTP API (/api/v1) and its docs (/docs); Prometheus metrics at /metrics."""
     import os
 
     import uvicorn
 
+    from tapzone.logs import LOG_FORMATS, logging_config
+
+    if log_format not in LOG_FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(LOG_FORMATS)}", param_hint="--log-format")
     if database_url:
         os.environ["TAPZONE_DATABASE_URL"] = database_url
+    log_config = logging_config(log_format)
+    if not access_log:
+        log_config["loggers"]["tapzone.request"] = {"level": "WARNING"}
+    if workers > 1:
+        _share_metrics_between_workers()
     console.print(f"tapzone API on http://{host}:{port}/api/v1 — docs at http://{host}:{port}/docs")
     uvicorn.run(
         "tapzone.api.app:create_app",
@@ -181,8 +197,24 @@ def serve(
         log_level="info",
         # An open entry view keeps its event stream until the browser goes; do not wait for it forever.
         timeout_graceful_shutdown=5,
-        access_log=access_log,
+        access_log=False,  # tapzone's request log replaces uvicorn's (it knows the route, device and key)
+        log_config=log_config,
     )
+
+
+def _share_metrics_between_workers() -> None:
+    """Each worker process counts on its own; prometheus-client's multiprocess mode keeps their values in
+    files of one fresh directory that every worker's /metrics adds up. Set before the workers start."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    from tapzone.api.metrics import MULTIPROCESS_ENV
+
+    directory = tempfile.mkdtemp(prefix="tapzone-metrics-")
+    os.environ[MULTIPROCESS_ENV] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 @app.command("demo")
@@ -258,6 +290,9 @@ def gate_bridge(
     ] = None,
     topic_root: TopicRoot = "tapzone",
     workers: Annotated[int, typer.Option(min=1, max=64, help="taps decided in parallel")] = 8,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve this bridge's Prometheus metrics on 127.0.0.1:PORT")
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Answer gate taps over MQTT: <root>/<venue>/gates/<gate>/tap in, …/decision out (QoS 1).
@@ -273,8 +308,18 @@ def gate_bridge(
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)])
     engine = make_engine(database_url)
+    uow = UnitOfWork(engine)
+    if metrics_port is not None:
+        # The bridge decides taps in its own process: its denials are counted here, on loopback only.
+        from prometheus_client import start_http_server
+
+        from tapzone.api.metrics import Metrics, watch_unit_of_work
+
+        metrics = Metrics()
+        watch_unit_of_work(uow, metrics)
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
     bridge = GateBridge(
-        UnitOfWork(engine),
+        uow,
         venue_id,
         host=mqtt_host,
         port=mqtt_port,

@@ -174,6 +174,18 @@ class Conflict(TapzoneError):
     status = 409
 
 
+class OfflineSequenceGap(TapzoneError):
+    """A gate uploaded offline events that do not continue where its last upload ended (or reused a number)."""
+
+    type = "offline-sequence-gap"
+    title = "Offline events out of order"
+    status = 409
+
+    def __init__(self, detail: str, expected_seq: int) -> None:
+        super().__init__(detail)
+        self.expected_seq = expected_seq
+
+
 class RequestInFlight(TapzoneError):
     """The first request with this idempotency key is still being processed."""
 
@@ -204,6 +216,22 @@ class UnsupportedMediaType(TapzoneError):
     type = "unsupported-media-type"
     title = "Unsupported media type"
     status = 415
+
+
+class PayloadTooLarge(TapzoneError):
+    """The request body is larger than any request of the API needs; refused before it is read to the end."""
+
+    type = "payload-too-large"
+    title = "Request too large"
+    status = 413
+
+
+class NestingTooDeep(TapzoneError):
+    """JSON nested deeper than any request of the API needs; refused before it is parsed."""
+
+    type = "nesting-too-deep"
+    title = "Request nested too deeply"
+    status = 400
 
 
 class InvalidAccountType(TapzoneError):
@@ -279,7 +307,8 @@ class NoCardTerminal(TapzoneError):
 
 
 class RateLimited(TapzoneError):
-    """Too many failed attempts in the current window (portal PIN and QR checks); `Retry-After` says when."""
+    """Too many failed attempts in the current window (staff sign-in, portal PIN and QR checks, unknown media
+    looked up by one device); `Retry-After` says when."""
 
     type = "rate-limited"
     title = "Too many attempts"
@@ -316,6 +345,17 @@ class MediaNeverDeleted(TapzoneError):
     type = "media-never-deleted"
     title = "Media are never deleted"
     status = 409
+
+
+class DatabaseBusy(TapzoneError):
+    """The request kept colliding with others on the same rows (PostgreSQL rolled it back for a deadlock or a
+    serialization conflict, and every retry collided again). Nothing was booked; the same request with the
+    same idempotency key may be sent again."""
+
+    type = "database-busy"
+    title = "Busy, please try again"
+    status = 503
+    retry_after_s = 1
 
 
 def all_error_types() -> list[type[TapzoneError]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -89,6 +91,138 @@ def test_check_names_a_tampered_audit_row(world: World, db_url: str) -> None:
     code, output = check(db_url)
     assert code == 1
     assert "audit row 1 (device 1, seq 1) hash does not match its content" in output
+
+
+def busy_till(world: World) -> None:
+    """Three journal entries and three audit rows on till 1, so a row can go missing from the middle."""
+    business(world)
+    for uid in ("CK2", "CK3"):
+        issue_medium(
+            world.uow, world.ctx(), medium_uid=uid, credit_type=CreditType.PREPAID, initial_load=world.eur(1000)
+        )
+        save_items(world.uow, world.ctx(), medium_uid=uid, items=[Item(world.beer_id)])
+        cancel_lines(world.uow, world.manager(), medium_uid=uid, reason="wrong medium read")
+    with world.uow.engine.connect() as conn:
+        entries = conn.execute(sa.select(sa.func.count()).select_from(journal_entries)).scalar_one()
+        rows = conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one()
+    assert (entries, rows) == (3, 3)
+
+
+def entry_of_seq(world: World, seq: int) -> sa.Row[Any]:
+    with world.uow.engine.connect() as conn:
+        return conn.execute(
+            sa.select(journal_entries).where(
+                journal_entries.c.device_id == world.till_id, journal_entries.c.device_seq == seq
+            )
+        ).one()
+
+
+def test_check_names_a_changed_journal_entry(world: World, db_url: str) -> None:
+    busy_till(world)
+    second = entry_of_seq(world, 2)
+    with world.uow.engine.begin() as conn:  # a memo rewritten after the fact: every sum still agrees
+        conn.execute(journal_entries.update().where(journal_entries.c.id == second.id).values(memo="nothing to see"))
+    code, output = check(db_url)
+    assert code == 1
+    assert f"journal entry {second.id} (device {world.till_id}, seq 2) hash does not match its content" in output
+
+
+def delete_ignoring_references(world: World, db_url: str, entry_id: int) -> None:
+    """Remove an entry and its postings as someone with the database's keys would: receipts and holds still
+    point at it, so the foreign keys are switched off for that session."""
+    delete_postings = f"DELETE FROM postings WHERE entry_id = {int(entry_id)}"
+    delete_entry = f"DELETE FROM journal_entries WHERE id = {int(entry_id)}"
+    if db_url.startswith("sqlite"):
+        raw = sqlite3.connect(sa.engine.make_url(db_url).database or "")  # foreign keys are off by default
+        with raw:
+            raw.execute(delete_postings)
+            raw.execute(delete_entry)
+        raw.close()
+        return
+    with world.uow.engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.exec_driver_sql(delete_postings)
+        conn.exec_driver_sql(delete_entry)
+
+
+def test_check_names_a_deleted_journal_entry(world: World, db_url: str) -> None:
+    busy_till(world)
+    second, third = entry_of_seq(world, 2), entry_of_seq(world, 3)
+    delete_ignoring_references(world, db_url, second.id)
+    code, output = check(db_url)
+    assert code == 1
+    assert (
+        f"journal entry {third.id} (device {world.till_id}, seq 3) does not link to its predecessor "
+        "(seq 2 missing: deleted)"
+    ) in output
+
+
+def test_check_names_a_deleted_posting(world: World, db_url: str) -> None:
+    busy_till(world)
+    second = entry_of_seq(world, 2)
+    with world.uow.engine.begin() as conn:
+        last = conn.execute(sa.select(sa.func.max(postings.c.id)).where(postings.c.entry_id == second.id)).scalar_one()
+        conn.execute(postings.delete().where(postings.c.id == last))
+    code, output = check(db_url)
+    assert code == 1
+    assert f"journal entry {second.id} does not sum to zero" in output
+    assert f"journal entry {second.id} (device {world.till_id}, seq 2) hash does not match its content" in output
+
+
+def test_check_names_an_inserted_journal_entry(world: World, db_url: str) -> None:
+    """A balanced entry written by hand: its sums agree, only the chain can tell."""
+    busy_till(world)
+    last = entry_of_seq(world, 3)
+    forged = {
+        name: value
+        for name, value in last._mapping.items()
+        if name not in ("id", "idempotency_key", "memo", "device_seq", "prev_hash", "hash")
+    }
+    with world.uow.engine.begin() as conn:
+        lines = conn.execute(sa.select(postings).where(postings.c.entry_id == last.id)).all()
+        for seq, hash_ in ((4, "f" * 64), (None, None)):
+            entry_id = conn.execute(
+                journal_entries.insert()
+                .values(
+                    **forged, idempotency_key=f"forged-{seq}", memo="", device_seq=seq, prev_hash=last.hash, hash=hash_
+                )
+                .returning(journal_entries.c.id)
+            ).scalar_one()
+            conn.execute(
+                postings.insert(),
+                [{**{k: v for k, v in line._mapping.items() if k != "id"}, "entry_id": entry_id} for line in lines],
+            )
+    code, output = check(db_url)
+    assert code == 1
+    assert f"journal entry {last.id + 1} (device {world.till_id}, seq 4) hash does not match its content" in output
+    assert f"journal entry {last.id + 2} (device {world.till_id}) is outside its device's hash chain" in output
+
+
+def test_check_names_a_deleted_audit_row(world: World, db_url: str) -> None:
+    busy_till(world)
+    with world.uow.engine.begin() as conn:
+        rows = conn.execute(sa.select(audit_log.c.id).order_by(audit_log.c.seq)).scalars().all()
+        conn.execute(audit_log.delete().where(audit_log.c.id == rows[1]))
+    code, output = check(db_url)
+    assert code == 1
+    assert (
+        f"audit row {rows[2]} (device {world.till_id}, seq 3) does not link to its predecessor (seq 2 missing: deleted)"
+    ) in output
+
+
+def test_check_names_an_inserted_audit_row(world: World, db_url: str) -> None:
+    busy_till(world)
+    with world.uow.engine.begin() as conn:
+        last = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).one()
+        copied = {k: v for k, v in last._mapping.items() if k not in ("id", "seq", "prev_hash", "hash", "details")}
+        inserted = conn.execute(
+            audit_log.insert()
+            .values(**copied, seq=last.seq + 1, prev_hash=last.hash, hash="0" * 64, details='{"reason":"forged"}')
+            .returning(audit_log.c.id)
+        ).scalar_one()
+    code, output = check(db_url)
+    assert code == 1
+    assert f"audit row {inserted} (device {world.till_id}, seq 4) hash does not match its content" in output
 
 
 COMMANDS = [

@@ -164,6 +164,8 @@ def _record(
     unbound: bool,
 ) -> TapView:
     open_ms = gate.open_ms if decision.allowed else 0
+    if not decision.allowed:
+        tx.observe("gate_denial", decision.reason.value)
     tx.conn.execute(
         access_events.insert().values(
             venue_id=gate.venue_id,
@@ -196,6 +198,31 @@ def _record(
     )
 
 
+def lock_open_visit(tx: Tx, medium_id: int) -> tuple[sa.Row[Any] | None, list[sa.Row[Any]]]:
+    """The medium's open visit and its party's open visits, locked; (None, []) when it has none.
+
+    The whole party is locked in id order before anything else: two gates reading the same wristband, or two
+    companions leaving at once, then queue instead of deadlocking; the second tap sees the first one's exit.
+    """
+    current = tx.conn.execute(
+        sa.select(visits.c.id, visits.c.party_id).where(visits.c.medium_id == medium_id, visits.c.closed_at.is_(None))
+    ).first()
+    if current is None:
+        return None, []
+    ids = [current.id]
+    if current.party_id is not None:
+        ids = list(
+            tx.conn.execute(
+                sa.select(visits.c.id).where(visits.c.party_id == current.party_id, visits.c.closed_at.is_(None))
+            ).scalars()
+        )
+    party = tx.lock_rows(visits, ids)
+    visit = next(row for row in party if row.id == current.id)
+    if visit.closed_at is not None:  # another gate let it out and unbound it while we waited
+        return None, party
+    return visit, party
+
+
 def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -> TapView:
     """Decide one tap at a gate. The context's device is the gate; no staff member is involved."""
     if not isinstance(tap_id, str) or not tap_id or len(tap_id) > MAX_TAP_ID_LENGTH:
@@ -205,32 +232,14 @@ def tap(uow: UnitOfWork, ctx: RequestContext, *, tap_id: str, medium_uid: str) -
 
     def handler(tx: Tx) -> TapView:
         gate = _gate(tx, keyed)
-        medium = tx.conn.execute(sa.select(media.c.id, media.c.state).where(medium_match(gate.venue_id, uid))).first()
-        visit = None
-        party: list[sa.Row[Any]] = []
-        if medium is not None:
-            current = tx.conn.execute(
-                sa.select(visits.c.id, visits.c.party_id).where(
-                    visits.c.medium_id == medium.id, visits.c.closed_at.is_(None)
-                )
-            ).first()
-            if current is not None:
-                # Lock the whole party in id order before anything else: two gates reading the same wristband,
-                # or two companions leaving at once, then queue instead of deadlocking; the second tap sees
-                # the first one's exit.
-                ids = [current.id]
-                if current.party_id is not None:
-                    ids = list(
-                        tx.conn.execute(
-                            sa.select(visits.c.id).where(
-                                visits.c.party_id == current.party_id, visits.c.closed_at.is_(None)
-                            )
-                        ).scalars()
-                    )
-                party = tx.lock_rows(visits, ids)
-                visit = next(row for row in party if row.id == current.id)
-                if visit.closed_at is not None:  # another gate let it out and unbound it while we waited
-                    visit = None
+        # The medium row is locked before its visit, the order a till's return and a transfer take them in
+        # (lock order, `store.uow`): an exit unbinds, which updates this row. NO KEY UPDATE lets a till add a
+        # card account on the medium (a key-share lock) while the gate decides.
+        read_medium = sa.select(media.c.id, media.c.state).where(medium_match(gate.venue_id, uid))
+        if tx.is_postgres:
+            read_medium = read_medium.with_for_update(key_share=True)
+        medium = tx.conn.execute(read_medium).first()
+        visit, party = lock_open_visit(tx, medium.id) if medium is not None else (None, [])
         unpaid_credit = prepaid_owed = 0
         tab_ids: list[int] = []
         overstay_minor = 0

@@ -90,4 +90,7 @@ def _view(row: sa.Row[Any]) -> MonitorEvent:
         tab_ids=[int(part) for part in row.tab_ids.split(",") if part],
         unbound=row.unbound,
         recorded_at=row.recorded_at,
+        offline=row.offline,
+        gate_seq=row.gate_seq,
+        flag=row.flag,
     )

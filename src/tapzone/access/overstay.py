@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tapzone.access.model import overstay_blocks
+from tapzone.plans.card_store import accounts_of_visit, lock_card_accounts
 from tapzone.pos.tab_store import ensure_open_tab
 from tapzone.store.tables import card_accounts, entry_products, products, tab_lines, tabs, visits
 from tapzone.store.uow import Tx
@@ -34,13 +35,12 @@ def charge_overstay(tx: Tx, visit: sa.Row[Any], device_id: int) -> None:
     new_blocks = due - visit.overstay_blocks_charged
     if new_blocks <= 0:
         return
-    account_id = tx.conn.execute(
-        sa.select(card_accounts.c.id).where(
-            card_accounts.c.visit_id == visit.id,
-            card_accounts.c.is_active.is_(True),
-            card_accounts.c.closed_at.is_(None),
-        )
-    ).scalar_one()
+    # Every card account of the visit is locked, in key order, before the line goes onto the active one's tab:
+    # a till may be settling that tab, and only the account lock makes the two see each other. Charged
+    # without it, the line could join a tab the till was closing and stay open on a settled tab, where no
+    # settlement finds it again and the exit stays refused (issue 9 race tests).
+    accounts = lock_card_accounts(tx, [account.id for account in accounts_of_visit(tx, visit.id)])
+    account_id = next(account.id for account in accounts if account.is_active and not account.closed)
     tab_id = ensure_open_tab(tx, visit.venue_id, account_id)
     tx.conn.execute(
         tab_lines.insert().values(

@@ -10,6 +10,7 @@ from tapzone.money import check_non_negative_amount
 from tapzone.plans.card_accounts import CreditType
 from tapzone.store.tables import entry_products, gates, products, zones
 from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.text import clean_name
 from tapzone.venues.model import GATE_KINDS, DeviceKind
 from tapzone.venues.setup import insert_device, insert_product
 
@@ -29,7 +30,12 @@ def insert_zone(tx: Tx, venue_id: int, *, name: str, service_type: ServiceType) 
         raise InvalidRequest(f"a zone needs a name of 1..{MAX_NAME_LENGTH} characters")
     zone_id = tx.conn.execute(
         tx.insert_for(zones)
-        .values(venue_id=venue_id, name=name.strip(), service_type=ServiceType(service_type).value, created_at=tx.now)
+        .values(
+            venue_id=venue_id,
+            name=clean_name(name, "zone name", MAX_NAME_LENGTH),
+            service_type=ServiceType(service_type).value,
+            created_at=tx.now,
+        )
         .on_conflict_do_nothing(index_elements=[zones.c.venue_id, zones.c.name])
         .returning(zones.c.id)
     ).scalar_one_or_none()

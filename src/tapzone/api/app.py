@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from tapzone import __version__
 from tapzone.api.auth import Authenticator
 from tapzone.api.deps import Services
+from tapzone.api.limits import install_body_limits
+from tapzone.api.metrics import install_metrics
 from tapzone.api.problems import PROBLEM_BASE, install_problem_handlers, problem_catalogue
 from tapzone.api.routers import (
     catalog,
@@ -68,6 +70,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
     )
     app.state.services = Services(uow=uow, auth=Authenticator(uow))
     install_problem_handlers(app)
+    install_body_limits(app)
     for module in (
         sessions,
         visits,
@@ -94,6 +97,7 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(media.collection, prefix=API_PREFIX)
     install_web(app)
+    install_metrics(app)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:

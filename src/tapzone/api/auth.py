@@ -75,6 +75,7 @@ class Authenticator:
             device = identify_device(self.uow, token.strip())
             self._devices.put(digest, device)
         request.state.venue_language = device.venue_language
+        request.state.device_id, request.state.venue_id = device.device_id, device.venue_id  # for the request log
         return device
 
     def caller(self, request: Request) -> Caller:
@@ -87,6 +88,7 @@ class Authenticator:
         if staff_id is None:
             staff_id = identify_staff(self.uow, device, session)
             self._staff.put(key, staff_id)
+        request.state.staff_id = staff_id
         return Caller(device, staff_id)
 
     def forget_session(self, device: DeviceIdentity, session: str) -> None:

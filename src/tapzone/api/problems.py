@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tapzone.api.problem_docs import install_problem_docs
 from tapzone.errors import (
+    DatabaseBusy,
     InvalidAmount,
     InvalidRequest,
     MalformedJson,
@@ -21,10 +25,15 @@ from tapzone.errors import (
     all_error_types,
 )
 from tapzone.i18n import choose_language, gettext
+from tapzone.store.retry import is_busy
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# JSON is UTF-8 (RFC 8259), but clients only assume that for application/json; for problem+json without a
+# charset, e.g. Python's requests guesses from the bytes and can read a non-ASCII detail as Shift-JIS.
+PROBLEM_CONTENT_TYPE = PROBLEM_MEDIA_TYPE + "; charset=utf-8"
 PROBLEM_BASE = "/problems/"
 _AMOUNT_FIELDS = ("amount_minor",)
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"  # PostgreSQL's SQLSTATE
 
 
 def problem_type(error_type: str) -> str:
@@ -47,9 +56,9 @@ def problem_response(request: Request, error: TapzoneError, extra: dict[str, Any
     if extra:
         body.update(extra)
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-    if isinstance(error, RateLimited):  # RFC 9110: tells a well-behaved client when to try again
+    if isinstance(error, RateLimited | DatabaseBusy):  # RFC 9110: tells a well-behaved client when to try again
         headers["Retry-After"] = str(error.retry_after_s)
-    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
 def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -72,6 +81,8 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    install_problem_docs(app)
+
     @app.exception_handler(PaymentPending)
     async def _payment_pending(request: Request, exc: PaymentPending) -> JSONResponse:
         # Not an error: the write waits for a cashless payment (seed 003). 202 with the payment to resolve.
@@ -82,6 +93,27 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(TapzoneError)
     async def _tapzone_error(request: Request, exc: TapzoneError) -> JSONResponse:
         return problem_response(request, exc)
+
+    @app.exception_handler(sa.exc.DBAPIError)
+    async def _database_error(request: Request, exc: sa.exc.DBAPIError) -> JSONResponse:
+        # A collision that outlived the retries (or a write outside `run_idempotent`) is the client's cue to
+        # send the same request again, not a server fault; anything else stays a 500.
+        if not is_busy(exc):
+            raise exc
+        return problem_response(request, DatabaseBusy("the request collided with others; nothing was booked"))
+
+    # Identifiers and counts are JSON integers without a bound in the schema; one beyond 64 bits names nothing,
+    # but reaches the database driver first, which refuses it (SQLite: OverflowError when binding, PostgreSQL:
+    # numeric_value_out_of_range). The transaction has rolled back by then; answer as the bad input it is.
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return problem_response(request, InvalidRequest("a number in the request is out of range"))
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) != NUMERIC_VALUE_OUT_OF_RANGE:
+            raise exc  # any other data error is a bug of ours: a 500 that says so
+        return problem_response(request, InvalidRequest("a number in the request is out of range"))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

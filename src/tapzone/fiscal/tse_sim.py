@@ -151,14 +151,19 @@ def ensure_signer(tx: Tx, venue_id: int, device_id: int | None = None) -> sa.Row
     row = _first_signer(tx, venue_id, device_id)
     if row is not None:
         return row
-    # Two tills signing their first receipt at once must not create two TSEs: the venue row serialises them.
-    # FOR NO KEY UPDATE, not FOR UPDATE: every insert that references the venue takes a key-share lock on it,
-    # and a till holding the signer lock inserts such rows while we would wait for that lock: a deadlock.
-    query = sa.select(venues.c.id).where(venues.c.id == venue_id)
-    if tx.is_postgres:
-        query = query.with_for_update(key_share=True)
-    if tx.conn.execute(query).first() is None:
-        raise NotFound(f"venue {venue_id} does not exist")
+    # Two requests signing a till's first receipt at once must not create two TSEs. A till's own device row
+    # serialises them: it is already held when a receipt is numbered, and the venue row is not in the lock
+    # order after the device (`store.uow`), so a settings change holding it would close a cycle. The
+    # venue-wide signer has no device and takes the venue row: FOR NO KEY UPDATE, not FOR UPDATE, because
+    # every insert that references the venue takes a key-share lock on it.
+    if device_id is not None:
+        tx.lock_device(device_id)
+    else:
+        query = sa.select(venues.c.id).where(venues.c.id == venue_id)
+        if tx.is_postgres:
+            query = query.with_for_update(key_share=True)
+        if tx.conn.execute(query).first() is None:
+            raise NotFound(f"venue {venue_id} does not exist")
     row = _first_signer(tx, venue_id, device_id)
     if row is not None:
         return row

@@ -13,10 +13,12 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import groupby
+from typing import Any
 
 import sqlalchemy as sa
 
-from tapzone.store.tables import devices, journal_entries, postings
+from tapzone.store.tables import journal_entries, postings
 from tapzone.store.uow import Tx
 
 GENESIS_HASH = "0" * 64
@@ -56,6 +58,17 @@ class ChainedEntry:
         return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+def link_gap(prev_seq: int, seq: int) -> str:
+    """What a broken link means for the rows before it: removed rows leave a gap in the sequence, a row put
+    in by hand a repeated number; otherwise the predecessor's hash was changed."""
+    if seq > prev_seq + 1:
+        missing = str(prev_seq + 1) if seq == prev_seq + 2 else f"{prev_seq + 1}..{seq - 1}"
+        return f" (seq {missing} missing: deleted)"
+    if seq <= prev_seq:
+        return f" (seq {seq} repeated: a row was inserted)"
+    return " (the previous row was changed)"
+
+
 def sorted_postings(postings: Iterable[tuple[int, str, int]]) -> tuple[tuple[int, str, int], ...]:
     return tuple(sorted(postings))
 
@@ -64,13 +77,10 @@ def chain_head(tx: Tx, device_id: int) -> tuple[int, str]:
     """The device's last sequence number and hash, with the device's chain locked until commit.
 
     Two statements on purpose: PostgreSQL re-checks only the locked row after waiting for a lock, so a head
-    read in the locking statement would be the one from before the other transaction committed. FOR NO KEY
-    UPDATE, not UPDATE: this transaction's own inserts reference the device and take a key-share lock on it,
-    which a full UPDATE lock held by another till's request would block into a deadlock. SQLite holds its
-    database write lock since BEGIN IMMEDIATE already.
+    read in the locking statement would be the one from before the other transaction committed. The device
+    lock comes after the card accounts in the lock order (`store.uow`).
     """
-    if tx.is_postgres:
-        tx.conn.execute(sa.select(devices.c.id).where(devices.c.id == device_id).with_for_update(key_share=True))
+    tx.lock_device(device_id)
     row = tx.conn.execute(
         sa.select(journal_entries.c.device_seq, journal_entries.c.hash)
         .where(journal_entries.c.device_id == device_id, journal_entries.c.device_seq.is_not(None))
@@ -88,19 +98,9 @@ def broken_links(conn: sa.Connection) -> Iterator[str]:
     Entries booked before the chain existed carry no sequence number; once a device's chain has begun, an
     unchained entry of that device is itself a finding (someone inserted it by hand).
     """
-    lines: dict[int, list[tuple[int, str, int]]] = {}
-    for posting in conn.execute(
-        sa.select(postings.c.entry_id, postings.c.account_id, postings.c.unit, postings.c.amount)
-    ):
-        lines.setdefault(posting.entry_id, []).append((posting.account_id, posting.unit, int(posting.amount)))
-    rows = conn.execute(
-        sa.select(journal_entries).order_by(
-            journal_entries.c.device_id, journal_entries.c.device_seq.is_(None), journal_entries.c.device_seq
-        )
-    )
     previous: dict[int, tuple[int, str]] = {}
     first_chained: dict[int, int] = {}
-    for row in rows:
+    for row, lines in _entries_with_postings(conn):
         if row.device_seq is None:
             if row.device_id in first_chained and row.id > first_chained[row.device_id]:
                 yield f"journal entry {row.id} (device {row.device_id}) is outside its device's hash chain"
@@ -117,11 +117,40 @@ def broken_links(conn: sa.Connection) -> Iterator[str]:
             business_day=row.business_day,
             corrects_entry_id=row.corrects_entry_id,
             memo=row.memo,
-            postings=sorted_postings(lines.get(row.id, [])),
+            postings=sorted_postings(lines),
         ).digest(row.prev_hash or "")
         where = f"journal entry {row.id} (device {row.device_id}, seq {row.device_seq})"
         if row.device_seq != prev_seq + 1 or row.prev_hash != prev_hash:
-            yield f"{where} does not link to its predecessor"
+            yield f"{where} does not link to its predecessor{link_gap(prev_seq, row.device_seq)}"
         elif row.hash != expected:
             yield f"{where} hash does not match its content"
         previous[row.device_id] = (row.device_seq, row.hash)
+
+
+def _entries_with_postings(conn: sa.Connection) -> Iterator[tuple[sa.Row[Any], list[tuple[int, str, int]]]]:
+    """Every journal entry in chain order with its postings, streamed: one ordered join read in batches, so
+    memory stays flat however many postings the ledger holds (20 million in bench/scale.py)."""
+    query = (
+        sa.select(
+            journal_entries,
+            postings.c.account_id.label("posting_account_id"),
+            postings.c.unit.label("posting_unit"),
+            postings.c.amount.label("posting_amount"),
+        )
+        .select_from(journal_entries.outerjoin(postings, postings.c.entry_id == journal_entries.c.id))
+        .order_by(
+            journal_entries.c.device_id,
+            journal_entries.c.device_seq.is_(None),
+            journal_entries.c.device_seq,
+            journal_entries.c.id,
+        )
+    )
+    result = conn.execution_options(yield_per=20_000).execute(query)
+    for _, group in groupby(result, key=lambda row: row.id):
+        rows = list(group)
+        lines = [
+            (row.posting_account_id, row.posting_unit, int(row.posting_amount))
+            for row in rows
+            if row.posting_account_id is not None
+        ]
+        yield rows[0], lines

@@ -59,6 +59,7 @@ def _account_ids(tx: Tx, venue_id: int, keys: list[str]) -> dict[str, int]:
 def post_entry(tx: Tx, ctx: RequestContext, venue: Venue, draft: EntryDraft) -> int:
     """Append one balanced journal entry and update every balance it touches, in primary-key order."""
     draft.validated()
+    tx.observe("booking", draft.code.value)
     account_ids = resolve_accounts(tx, venue.id, {line.account for line in draft.lines})
     venue_bucket = bucket_for(ctx.device_id, venue, tx)
     heads: dict[int, tuple[int, str]] = {}
@@ -117,6 +118,7 @@ def post_entries(tx: Tx, venue: Venue, drafts: Sequence[tuple[RequestContext, En
         return []
     for _, draft in drafts:
         draft.validated()
+        tx.observe("booking", draft.code.value)
     account_ids = resolve_accounts(tx, venue.id, {line.account for _, draft in drafts for line in draft.lines})
     heads: dict[int, tuple[int, str]] = {}
     entry_ids: list[int] = list(

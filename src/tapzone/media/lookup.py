@@ -111,8 +111,13 @@ def bound_card(
             raise NotFound("this card account is not open on the medium")
         raise InvalidRequest("the medium has no active card account")
     (account,) = lock_card_accounts(tx, [account_id])
-    if account.closed:  # closed by a till that committed while we waited for the lock
-        raise MediumNotBound("this card account was closed meanwhile")
+    if account.closed:
+        # Closed by a request that committed while we waited for the lock: an exit or a return (the medium is
+        # back in stock) or a lost-card transfer (the medium is blocked for good). Say what the medium is now,
+        # as a read after that commit would have.
+        state = tx.conn.execute(sa.select(media.c.state).where(media.c.id == row.id)).scalar_one()
+        now_refused = refusal_for_state(MediumState(state), entry)
+        raise now_refused or MediumNotBound("this card account was closed meanwhile")
     return BoundCard(
         medium_id=row.id,
         medium_uid=row.uid,

@@ -35,10 +35,16 @@ class MediumState(StrEnum):
 _UID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,63}$")
 
 
+# A keyboard-wedge reader may end the UID with Enter; only such ASCII whitespace is dropped, never Unicode
+# spaces (a no-break space is not part of any UID, and stripping it would accept a look-alike).
+_READER_WHITESPACE = " \t\r\n"
+
+
 def normalise_uid(uid: str) -> str:
-    if not isinstance(uid, str) or not _UID.match(uid.strip()):
+    """The UID in its stored form: ASCII letters, digits and dashes only (letters upper case), 1..64 long."""
+    if not isinstance(uid, str) or not _UID.fullmatch(uid.strip(_READER_WHITESPACE)):
         raise InvalidRequest("a medium UID is 1..64 letters, digits or dashes")
-    return uid.strip().upper()
+    return uid.strip(_READER_WHITESPACE).upper()
 
 
 def refusal_for_state(state: MediumState, entry: MediumEntry) -> TapzoneError | None:

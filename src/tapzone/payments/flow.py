@@ -342,6 +342,8 @@ def view_payment(uow: UnitOfWork, ctx: RequestContext, *, payment_id: int) -> Pa
         ).first()
         if row is None:
             raise NotFound(f"payment {payment_id} does not exist")
+        if row.device_id != ctx.device_id:  # like resolving it: another device of the venue learns nothing
+            raise PermissionDenied("a payment is shown at the till that took it")
         return PaymentView.from_row(row, _terminal_of(tx, row), load_venue(tx, ctx.venue_id).language)
 
 

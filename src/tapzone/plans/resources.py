@@ -266,6 +266,8 @@ def start_session(
             )
         )
         session_id = None
+        if usage.denial is not None:
+            tx.observe("resource_denial", usage.denial.value)
         if usage.allowed:
             assert kind is not None
             session_id = _record_session(tx, ctx, venue, card, kind, usage, resource)

@@ -31,6 +31,7 @@ from tapzone.store.tables import (
     topup_steps,
 )
 from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.text import clean_name
 from tapzone.venues.model import DeviceKind
 from tapzone.venues.permissions import Permission
 from tapzone.venues.repo import authorise, authorise_unattended
@@ -256,7 +257,7 @@ def set_skin_type(uow: UnitOfWork, ctx: RequestContext, *, skin_type: int, name:
     """seed 002 "Hauttypen": the longest session for customers of this skin type."""
     if not 1 <= skin_type <= 6 or not 1 <= max_minutes <= 120 or not name.strip():
         raise InvalidRequest("skin type is 1..6 with a name and a maximum of 1..120 minutes")
-    payload = {"skin_type": skin_type, "name": name, "max_minutes": max_minutes}
+    payload = {"skin_type": skin_type, "name": clean_name(name, "skin type name", 64), "max_minutes": max_minutes}
 
     def handler(tx: Tx) -> CreatedView:
         authorise(tx, ctx, Permission.VENUE_CONFIGURE)

@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from tapzone.money import MAX_AMOUNT_MINOR
 from tapzone.plans.tariffs import TariffKind
 from tapzone.plans.topup_rules import RuleKind
+from tapzone.text import check_name_value
 
 Minor = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_MINOR)]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_MINOR)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name_value)]
 
 
 class Spec(BaseModel):

@@ -21,6 +21,7 @@ from tapzone.money import Money, check_positive_amount, minor_in, money_payload
 from tapzone.store.idempotency import run_idempotent
 from tapzone.store.tables import price_groups, product_prices, products
 from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.text import clean_name
 from tapzone.venues.permissions import Permission
 from tapzone.venues.repo import authorise, load_venue
 
@@ -46,7 +47,7 @@ def check_group_name(name: object) -> str:
         raise InvalidRequest("a price group needs a name")
     if len(name.strip()) > MAX_NAME_LENGTH:
         raise InvalidRequest(f"a price group name has at most {MAX_NAME_LENGTH} characters")
-    return name.strip()
+    return clean_name(name, "a price group name", MAX_NAME_LENGTH)
 
 
 def insert_price_group(tx: Tx, venue_id: int, name: str) -> int:

@@ -17,7 +17,7 @@ from tapzone.ledger import holds
 from tapzone.ledger.codes import EntryCode
 from tapzone.ledger.model import EntryDraft, card_money, cash
 from tapzone.ledger.posting import post_entry
-from tapzone.media.lookup import BoundCard, bound_card
+from tapzone.media.lookup import BoundCard, bound_card, medium_match
 from tapzone.money import Money, check_positive_amount, minor_in, money_payload
 from tapzone.payments.flow import card_gate, card_payable
 from tapzone.plans.card_accounts import CreditType
@@ -31,7 +31,7 @@ from tapzone.pos.tenders import Tender, TenderPlan, plan_tenders
 from tapzone.pos.vat import split_by_rate
 from tapzone.pos.views import RefundView, SettlementView
 from tapzone.store.idempotency import run_idempotent
-from tapzone.store.tables import bill_lines, bills, tab_lines, tabs
+from tapzone.store.tables import bill_lines, bills, card_accounts, media, tab_lines, tabs, visits
 from tapzone.store.uow import Tx, UnitOfWork
 from tapzone.venues.model import Venue
 from tapzone.venues.permissions import Permission
@@ -127,6 +127,31 @@ def _settle_tabs(
     return entry_id, plan, receipt_id
 
 
+def _lock_every_card_first(tx: Tx, ctx: RequestContext, uids: list[str], include_party: bool) -> None:
+    """Lock, in key order, the open card accounts of the media (and of their parties) a settlement of several
+    tabs will touch, before it locks any one of them. Locking the own card first and the others after would
+    let two tills that settle the same party from different members each hold what the other waits for
+    (lock order, `store.uow`). Read unlocked, so a member joining meanwhile is locked later, out of order, as
+    before; that rare cycle is retried."""
+    open_visits = sa.select(visits.c.id, visits.c.party_id).join(media, media.c.id == visits.c.medium_id)
+    chosen = open_visits.where(sa.or_(*(medium_match(ctx.venue_id, uid) for uid in uids)), visits.c.closed_at.is_(None))
+    rows = tx.conn.execute(chosen).all()
+    visit_ids = {row.id for row in rows}
+    party_ids = {row.party_id for row in rows if row.party_id is not None}
+    if include_party and party_ids:
+        visit_ids |= set(
+            tx.conn.execute(
+                sa.select(visits.c.id).where(visits.c.party_id.in_(party_ids), visits.c.closed_at.is_(None))
+            ).scalars()
+        )
+    account_ids = tx.conn.execute(
+        sa.select(card_accounts.c.id).where(
+            card_accounts.c.visit_id.in_(visit_ids), card_accounts.c.closed_at.is_(None)
+        )
+    ).scalars()
+    lock_card_accounts(tx, list(account_ids))
+
+
 def _party_tabs(tx: Tx, card: BoundCard) -> list[tuple[int, list[sa.Row[Any]]]]:
     """Open tabs of the other members of a shared-mode party, their card accounts locked in key order."""
     others = [other for other in other_party_tabs(tx, card.visit_id) if other.tab_id is not None]
@@ -190,6 +215,8 @@ def settle_tab(
 
     def handler(tx: Tx) -> SettlementView:
         venue = authorise(tx, ctx, Permission.TAB_SETTLE)
+        if include_party or other_media:
+            _lock_every_card_first(tx, ctx, [medium_uid, *(other_media or [])], include_party)
         card = bound_card(tx, ctx, medium_uid, entry, card_account_id)
         tab_id = open_tab_id(tx, card.account.id)
         lines = open_lines(tx, tab_id) if tab_id is not None else []

@@ -1,10 +1,10 @@
 """Card float (seed 004 "Card Float Bericht"): what the venue owes its card holders, as of any moment.
 
-The float is read from the card liability postings alone — minus the sum of `card-money` postings whose entry
-took effect by the cut-off — so a past date is answered exactly, and the figure for now can be held against
-the card-side balances, an independent source (DESIGN §3). A lost medium whose value was transferred holds
-nothing: the transfer entry debited its accounts, so it counts 0 without any special case here. Counted
-units (bonus, minutes, visits) are owed too but are not money; they are reported per unit, never added in.
+The float is read from the ledger's card liability accounts alone — their materialised balances less the
+postings of entries that took effect after the cut-off — so a past date is answered exactly, and the figure for
+now can be held against the card-side balances, an independent source (DESIGN §3). A lost medium whose value
+was transferred holds nothing: the transfer entry debited its accounts, so it counts 0 without any special case
+here. Counted units (bonus, minutes, visits) are owed too but are not money; they are reported per unit, never added in.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 from tapzone.errors import InvalidRequest
 from tapzone.ledger.model import Purpose
+from tapzone.ledger.posting import CARD_BUCKET
 from tapzone.reports.shapes import Bars, Table
 from tapzone.store.tables import (
+    account_balances,
     account_types,
     card_accounts,
     card_balances,
@@ -101,31 +103,7 @@ def cut_off(venue: Venue, now: datetime, as_of: datetime | date | None) -> tuple
 
 def read_card_float(tx: Tx, venue: Venue, as_of: datetime | date | None = None) -> CardFloat:
     moment, day = cut_off(venue, tx.now, as_of)
-    # A whole business day is selected by the day each entry was booked on, which is how tills count days;
-    # a moment by the entry's effective time.
-    taken = journal_entries.c.business_day <= day if day is not None else journal_entries.c.effective_at <= moment
-    total = sa.func.sum(postings.c.amount)
-    per_account = (
-        sa.select(
-            ledger_accounts.c.card_account_id,
-            ledger_accounts.c.purpose,
-            postings.c.unit,
-            total.label("total"),
-        )
-        .select_from(
-            postings.join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id).join(
-                journal_entries, journal_entries.c.id == postings.c.entry_id
-            )
-        )
-        .where(
-            postings.c.venue_id == venue.id,
-            ledger_accounts.c.purpose.in_([Purpose.CARD_MONEY.value, Purpose.CARD_UNITS.value]),
-            taken,
-        )
-        .group_by(ledger_accounts.c.card_account_id, ledger_accounts.c.purpose, postings.c.unit)
-        .having(total != 0)
-        .subquery()
-    )
+    per_account = _liabilities_at(venue, moment, day).subquery()
     grouped = tx.conn.execute(
         sa.select(
             card_accounts.c.account_type_id,
@@ -163,6 +141,36 @@ def read_card_float(tx: Tx, venue: Venue, as_of: datetime | date | None = None) 
         total_minor=sum(row.balance_minor for row in rows),
         units=units,
         card_side_total_minor=_card_side_total(tx, venue) if moment >= tx.now else None,
+    )
+
+
+def _liabilities_at(venue: Venue, moment: datetime, day: date | None) -> sa.Select[Any]:
+    """Each card liability account's balance at the cut-off: its materialised ledger balance (the sum of all
+    its postings, kept in the same transaction as the postings and re-derived by `tapzone check`) minus the
+    postings of entries that took effect after the cut-off. Exact for any date, and it reads only the
+    entries after the cut-off — none for "now" — instead of every posting the venue ever made. A whole
+    business day is selected by the day each entry was booked on, which is how tills count days; a moment
+    by the entry's effective time (both indexed, migration 0009)."""
+    later = journal_entries.c.business_day > day if day is not None else journal_entries.c.effective_at > moment
+    card_purposes = [Purpose.CARD_MONEY.value, Purpose.CARD_UNITS.value]
+    now = sa.select(account_balances.c.account_id, account_balances.c.balance.label("amount")).where(
+        account_balances.c.venue_id == venue.id, account_balances.c.bucket == CARD_BUCKET
+    )
+    undone = (
+        sa.select(postings.c.account_id, (-postings.c.amount).label("amount"))
+        .select_from(postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id))
+        .where(journal_entries.c.venue_id == venue.id, later)
+    )
+    both = sa.union_all(now, undone).subquery()
+    total = sa.func.sum(both.c.amount)
+    return (
+        sa.select(
+            ledger_accounts.c.card_account_id, ledger_accounts.c.purpose, ledger_accounts.c.unit, total.label("total")
+        )
+        .select_from(both.join(ledger_accounts, ledger_accounts.c.id == both.c.account_id))
+        .where(ledger_accounts.c.purpose.in_(card_purposes))
+        .group_by(ledger_accounts.c.card_account_id, ledger_accounts.c.purpose, ledger_accounts.c.unit)
+        .having(total != 0)
     )
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from tapzone.context import RequestContext
 from tapzone.errors import Conflict, IdempotencyKeyReused, InvalidRequest, RequestInFlight
+from tapzone.store.retry import run_with_retries
 from tapzone.store.tables import idempotency_keys
 from tapzone.store.uow import InFlightPolicy, Tx, UnitOfWork
 
@@ -82,7 +83,10 @@ def run_idempotent(
     fingerprint = fingerprint_of(operation, payload)
     slot = (uow.engine_key, ctx.venue_id, ctx.device_id, key)
     with _claim(slot, in_flight):
-        return _run_once(uow, ctx, operation, fingerprint, handler, result_type, in_flight)
+        # A deadlock or serialization failure rolled the whole attempt back, the key claim included: run again.
+        return run_with_retries(
+            lambda: _run_once(uow, ctx, operation, fingerprint, handler, result_type, in_flight), operation
+        )
 
 
 def _run_once(

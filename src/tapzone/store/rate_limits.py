@@ -15,9 +15,12 @@ import sqlalchemy as sa
 
 from tapzone.errors import RateLimited
 from tapzone.store.tables import rate_limits
-from tapzone.store.uow import Tx
+from tapzone.store.uow import Tx, UnitOfWork
 
 MAX_KEY_LENGTH = 128
+# Rows whose window started longer ago than this are purged. Longer than every limit's window, so a purge never
+# forgets failures of a window still open.
+RETENTION = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,10 @@ class Limit:
     scope: str  # what is limited, e.g. "portal-number"
     attempts: int  # failed attempts allowed per window
     window: timedelta
+
+    def __post_init__(self) -> None:
+        if not timedelta(0) < self.window <= RETENTION:
+            raise ValueError(f"a limit's window is longer than zero and at most {RETENTION}")
 
 
 def claim_attempt(tx: Tx, claims: list[tuple[Limit, str]]) -> None:
@@ -53,6 +60,49 @@ def claim_attempt(tx: Tx, claims: list[tuple[Limit, str]]) -> None:
             .where(rate_limits.c.scope == scope, rate_limits.c.key == key)
             .values(window_start=window_start, count=count)
         )
+
+
+def retry_after_if_used_up(conn: sa.Connection, now: datetime, claims: list[tuple[Limit, str]]) -> int | None:
+    """Seconds until the first of these limits frees up again when any of them is used up now, else None.
+    A read without locks: for refusing early, never for admitting an attempt (`claim_attempt` does that)."""
+    waits: list[int] = []
+    for limit, key in claims:
+        row = conn.execute(
+            sa.select(rate_limits.c.window_start, rate_limits.c.count).where(
+                rate_limits.c.scope == limit.scope, rate_limits.c.key == _key(key)
+            )
+        ).first()
+        if row is None:
+            continue
+        window_start, count = row
+        if window_start + limit.window > now and count >= limit.attempts:
+            waits.append(_seconds_until(window_start + limit.window, now))
+    return max(waits) if waits else None
+
+
+def attempts_used(conn: sa.Connection, now: datetime, limit: Limit, key: str) -> int:
+    """Attempts counted in the limit's current window (0 when none is open). A read without locks."""
+    row = conn.execute(
+        sa.select(rate_limits.c.window_start, rate_limits.c.count).where(
+            rate_limits.c.scope == limit.scope, rate_limits.c.key == _key(key)
+        )
+    ).first()
+    if row is None:
+        return 0
+    window_start, count = row
+    return 0 if window_start + limit.window <= now else int(count)
+
+
+def purge_expired(tx: Tx) -> int:
+    """Delete the counters whose window is over for every limit; returns how many. Nothing else ever deletes
+    them, and every guessed number or client address leaves one behind."""
+    result = tx.conn.execute(rate_limits.delete().where(rate_limits.c.window_start < tx.now - RETENTION))
+    return int(result.rowcount or 0)
+
+
+def purge_expired_counters(uow: UnitOfWork) -> int:
+    with uow.transaction() as tx:
+        return purge_expired(tx)
 
 
 def give_back(tx: Tx, limit: Limit, key: str) -> None:

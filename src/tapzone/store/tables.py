@@ -163,6 +163,15 @@ visits = sa.Table(
         sqlite_where=sa.text("closed_at IS NULL"),
         postgresql_where=sa.text("closed_at IS NULL"),
     ),
+    # A gate's offline list: the open visits of its zone, paged by medium.
+    sa.Index(
+        "ix_visits_open_zone_medium",
+        "venue_id",
+        "zone_id",
+        "medium_id",
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
 )
 
 card_accounts = sa.Table(
@@ -327,6 +336,9 @@ journal_entries = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=True),
     sa.Column("hash", sa.String(64), nullable=True),
     sa.UniqueConstraint("device_id", "device_seq"),
+    # The card float as of a past moment or business day reads only the entries after it (reports/card_float).
+    sa.Index("ix_journal_entries_venue_id_effective_at", "venue_id", "effective_at"),
+    sa.Index("ix_journal_entries_venue_id_business_day", "venue_id", "business_day"),
 )
 
 postings = sa.Table(
@@ -421,6 +433,22 @@ zones = sa.Table(
     sa.UniqueConstraint("venue_id", "name"),
 )
 
+# Which media changed in a way a gate's offline list shows (binding, zone, inside, state, settled or not), one row
+# per medium with the number of its last change. Written by database triggers (migration 0008) on media, visits,
+# card_accounts, card_balances and tab_lines, so no writer can forget it; gates fetch "changes since seq N".
+# seq: a sequence on PostgreSQL, max+1 per venue on SQLite (writers are serialised there); changed_s: database
+# time in epoch seconds, used to hand out only versions old enough that no transaction can still commit below.
+gate_list_marks = sa.Table(
+    "gate_list_marks",
+    metadata,
+    sa.Column("medium_id", ID, sa.ForeignKey("media.id"), primary_key=True),
+    sa.Column("venue_id", ID, sa.ForeignKey("venues.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("changed_s", sa.BigInteger, nullable=False),
+    sa.Index("ix_gate_list_marks_venue_seq", "venue_id", "seq"),
+    sa.Index("ix_gate_list_marks_venue_changed", "venue_id", "changed_s"),
+)
+
 # A gate is a device (turnstile, validator, collector, mobile operator) guarding one zone in a direction.
 gates = sa.Table(
     "gates",
@@ -430,6 +458,8 @@ gates = sa.Table(
     sa.Column("zone_id", ID, sa.ForeignKey("zones.id"), nullable=False),
     sa.Column("direction", sa.String(8), nullable=False),
     sa.Column("open_ms", sa.Integer, nullable=False),
+    # The last offline event of this gate applied from its journal (gate's own sequence numbers, applied in order).
+    sa.Column("offline_seq", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 # What an entry product (a product sold at the entrance) grants: seed 001 "Entré" tab.
@@ -480,6 +510,13 @@ access_events = sa.Table(
     sa.Column("open_ms", sa.Integer, nullable=False),
     sa.Column("unbound", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    # Offline gates: decided by the gate from its cached list during an outage and uploaded later. recorded_at is
+    # then the gate's time of the tap, applied_at the server's time of the upload, gate_seq the journal's number.
+    sa.Column("offline", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("gate_seq", sa.BigInteger, nullable=True),
+    sa.Column("applied_at", UTCDateTime(), nullable=True),
+    # What the server found wrong with a passage the gate allowed offline, e.g. passed-offline-while-owing.
+    sa.Column("flag", sa.String(40), nullable=True),
     sa.UniqueConstraint("gate_id", "tap_id"),
     sa.Index("ix_access_events_venue_recorded", "venue_id", "recorded_at"),
 )

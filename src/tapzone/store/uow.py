@@ -1,10 +1,34 @@
-"""Unit of work: one database transaction per use case, with the helpers a use case needs inside it."""
+"""Unit of work: one database transaction per use case, with the helpers a use case needs inside it.
+
+Lock order (PostgreSQL row locks; DESIGN §4). Every use case takes the locks it needs in this order, each kind
+in primary-key order, so no two requests can wait on each other in a cycle:
+
+  1. the rows the use case is about, before any card-side row: configuration (venue, product, account
+     type), a customer, a shift, a payout, an online top-up, the day's `daily_runs` row;
+  2. media (`FOR NO KEY UPDATE` at the gate, `FOR UPDATE` in return, block, transfer);
+  3. visits — for a party every open visit of the party;
+  4. card accounts, which guard everything hanging off them: tabs, tab lines, holds, card balances — and
+     then a cashless payment's row, which the booking marks booked (elsewhere it is locked alone);
+  5. the device row of the requesting device (`Tx.lock_device`), which guards the device's journal chain
+     head and audit chain, and is taken before
+  6. the device's counters (receipt, shift and Z-report numbers) and
+  7. its TSE signer row.
+
+Steps 5–7 are per device and come last: posting an entry, numbering a receipt and signing it lock the device
+row first (`ledger.chain.chain_head`, `store.counters.next_number`), and audit rows are written when the use
+case's work is done (`Tx.at_end`), so a privileged action that audits early can never hold its device while
+it waits for a card. Venue-wide ledger balances are per till-day buckets, upserted after the device row is held,
+so only that device's own requests meet on them.
+A lock cycle that slips through is detected by PostgreSQL and the whole transaction is retried
+(`store.idempotency.run_idempotent`), or answered 503 `database-busy` when retries run out.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -14,6 +38,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from tapzone.clock import Clock, SystemClock
+from tapzone.store.tables import devices
+
+log = logging.getLogger(__name__)
+
+
+Observation = tuple[str, str]  # (topic, label), e.g. ("booking", "sale") or ("gate_denial", "unpaid-tab")
+CommitObserver = Callable[[Sequence[Observation]], None]
 
 
 @dataclass
@@ -22,6 +53,38 @@ class Tx:
 
     conn: sa.Connection
     now: datetime
+    # What the transaction did that observers count (bookings by code, denials by reason); handed to the unit
+    # of work's observers only once the transaction committed, so a rollback or a retry is never counted.
+    observations: list[Observation] = field(default_factory=list)
+
+    def observe(self, topic: str, label: str) -> None:
+        self.observations.append((topic, label))
+
+    # Devices whose row this transaction has locked (step 5 of the lock order), so it is locked once.
+    devices_locked: set[int] = field(default_factory=set)
+    # Work to do once the use case is done, still inside the transaction: audit rows (see the lock order).
+    at_end_actions: list[Callable[[], None]] = field(default_factory=list)
+
+    def lock_device(self, device_id: int) -> None:
+        """Lock the device's row until commit: its journal chain, audit chain, counters and signer follow.
+
+        FOR NO KEY UPDATE, not UPDATE: every insert that references the device (entries, idempotency keys,
+        receipts) takes KEY SHARE on this row, which a full UPDATE lock would block into a deadlock. SQLite
+        holds its database write lock since BEGIN IMMEDIATE already.
+        """
+        if device_id in self.devices_locked:
+            return
+        if self.is_postgres:
+            self.conn.execute(sa.select(devices.c.id).where(devices.c.id == device_id).with_for_update(key_share=True))
+        self.devices_locked.add(device_id)
+
+    def at_end(self, action: Callable[[], None]) -> None:
+        """Run `action` after the use case's own work, just before commit (in the order deferred)."""
+        self.at_end_actions.append(action)
+
+    def run_at_end(self) -> None:
+        while self.at_end_actions:
+            self.at_end_actions.pop(0)()
 
     @property
     def is_postgres(self) -> bool:
@@ -81,8 +144,19 @@ class UnitOfWork:
         self.in_flight_policy = in_flight_policy
         # Names this database in the in-process registry of running idempotency keys.
         self.engine_key = engine.url.render_as_string(hide_password=True)
+        # Told what each committed transaction observed (the metrics of the process that owns this unit of work).
+        self.observers: list[CommitObserver] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.engine.begin() as conn:
-            yield Tx(conn=conn, now=self.clock.now())
+            tx = Tx(conn=conn, now=self.clock.now())
+            yield tx
+            tx.run_at_end()  # skipped when the body raised: the rollback takes everything back
+        # Reached only after COMMIT succeeded: an exception inside rolls back and skips this.
+        if tx.observations:
+            for observer in self.observers:
+                try:
+                    observer(tx.observations)
+                except Exception:  # the work is committed; a failing counter must not turn it into an error
+                    log.exception("commit observer %r failed", observer)

@@ -16,10 +16,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tapzone.errors import InvalidRequest, NotFound, Unauthenticated
+from tapzone.store.rate_limits import Limit, claim_attempt, give_back, reset
 from tapzone.store.tables import device_tokens, devices, roles, staff, staff_sessions, venues
 from tapzone.store.uow import Tx, UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)  # one long shift; the till signs in again after that
+# Failed sign-ins per login on one device (a guesser cannot work through one person's passwords) and per device
+# (nor through many logins). Only failures count; the right password gives its attempt back.
+SIGN_IN_LOGIN_LIMIT = Limit("sign-in-login", attempts=5, window=timedelta(minutes=15))
+SIGN_IN_DEVICE_LIMIT = Limit("sign-in-device", attempts=20, window=timedelta(minutes=15))
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong login as slow as a wrong password, so logins cannot be probed.
@@ -104,8 +109,15 @@ def identify_device(uow: UnitOfWork, token: str) -> DeviceIdentity:
 
 
 def sign_in(uow: UnitOfWork, device: DeviceIdentity, login: str, password: str) -> StaffSession:
-    """Check login and password on this till and open a staff session bound to it."""
+    """Check login and password on this till and open a staff session bound to it.
+
+    The attempt is counted in a transaction of its own before the password is checked, so a wrong password
+    (whose transaction rolls back) stays counted and parallel guesses cannot pass the limit; a success gives
+    it back in the transaction that opens the session."""
     token = new_token()
+    login_key, device_key = f"{device.device_id}:{login.strip().casefold()}", str(device.device_id)
+    with uow.transaction() as tx:
+        claim_attempt(tx, [(SIGN_IN_LOGIN_LIMIT, login_key), (SIGN_IN_DEVICE_LIMIT, device_key)])
     with uow.transaction() as tx:
         row = tx.conn.execute(
             sa.select(staff.c.id, staff.c.name, staff.c.password_hash, staff.c.role_id).where(
@@ -130,6 +142,8 @@ def sign_in(uow: UnitOfWork, device: DeviceIdentity, login: str, password: str) 
                 expires_at=tx.now + SESSION_LIFETIME,
             )
         )
+        reset(tx, SIGN_IN_LOGIN_LIMIT, login_key)
+        give_back(tx, SIGN_IN_DEVICE_LIMIT, device_key)
         if _hasher.check_needs_rehash(stored_hash):
             tx.conn.execute(staff.update().where(staff.c.id == row.id).values(password_hash=_hasher.hash(password)))
     return StaffSession(staff_id=row.id, device_id=device.device_id, name=row.name, role=role, token=token)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tapzone.venues.model import GATE_KINDS, DeviceKind
+
 
 class Permission(StrEnum):
     MEDIUM_ISSUE = "medium.issue"
@@ -80,3 +82,17 @@ DEFAULT_ROLES: dict[str, frozenset[Permission]] = {
     "support": _SUPPORT,
     "admin": frozenset(Permission),
 }
+
+
+# Where staff may use a permission. A till may do everything its staff member may; at a gate (an attendant,
+# a phone acting as validator) only the entry view and blocking a card — a gate's token with an administrator
+# signed in still cannot sell, top up, settle or read tabs. Kiosks, resources, readers, the portal and the
+# venue's own jobs act unattended through their own use cases and never on behalf of staff.
+STAFF_DEVICE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    DeviceKind.TILL.value: frozenset(Permission),
+    **{kind.value: frozenset({Permission.ACCESS_VIEW, Permission.MEDIUM_BLOCK}) for kind in GATE_KINDS},
+}
+
+
+def usable_from(device_kind: str, permission: Permission | str) -> bool:
+    return permission in STAFF_DEVICE_PERMISSIONS.get(device_kind, frozenset())

@@ -12,7 +12,7 @@ from tapzone.errors import NotFound, PaymentWithMediumDisabled, PermissionDenied
 from tapzone.store.tables import devices, role_permissions, staff, venues
 from tapzone.store.uow import Tx
 from tapzone.venues.model import FiscalProfile, Venue
-from tapzone.venues.permissions import Permission
+from tapzone.venues.permissions import Permission, usable_from
 
 
 def load_venue(tx: Tx, venue_id: int) -> Venue:
@@ -33,6 +33,7 @@ def authorise(tx: Tx, ctx: RequestContext, *permissions: Permission) -> Venue:
         sa.select(
             venues,
             devices.c.id.label("device_found"),
+            devices.c.kind.label("device_kind"),
             sa.func.coalesce(devices.c.pay_with_medium, venues.c.pay_with_medium).label("till_pays_with_medium"),
             operator.c.id.label("operator_found"),
             role_permissions.c.permission.label("allowed"),
@@ -59,6 +60,9 @@ def authorise(tx: Tx, ctx: RequestContext, *permissions: Permission) -> Venue:
         raise PermissionDenied("this device is not registered for the venue")
     if ctx.operator_id is None:
         raise PermissionDenied(f"{wanted[0]} needs a signed-in staff member")
+    elsewhere = [permission for permission in wanted if not usable_from(row.device_kind, permission)]
+    if elsewhere:
+        raise PermissionDenied(f"{elsewhere[0]} cannot be used from a device of kind {row.device_kind}")
     held = {r.allowed for r in rows}
     missing = [permission for permission in wanted if permission not in held]
     if missing:

@@ -14,6 +14,7 @@ from tapzone.errors import Conflict, InvalidRequest, NotFound
 from tapzone.money import check_currency, check_positive_amount
 from tapzone.store.tables import customers, devices, products, role_permissions, roles, staff, venues
 from tapzone.store.uow import Tx, UnitOfWork
+from tapzone.text import clean_name
 from tapzone.venues.model import SUPPORTED_LANGUAGES, DeviceKind, FiscalProfile
 from tapzone.venues.permissions import DEFAULT_ROLES
 
@@ -174,12 +175,7 @@ def check_vat_rate(vat_rate_bp: int) -> None:
 
 
 def _required_text(value: str, what: str, max_length: int = 200) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"{what} must not be empty")
-    # The column's length: PostgreSQL refuses longer text with an error the caller could not act on.
-    if len(value.strip()) > max_length:
-        raise InvalidRequest(f"{what} has at most {max_length} characters")
-    return value.strip()
+    return clean_name(value, what, max_length)
 
 
 def _require_venue(conn: sa.Connection, venue_id: int) -> None:

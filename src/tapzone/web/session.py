@@ -8,6 +8,7 @@ key, so a double tap or a resubmitted form books once.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tapzone.context import RequestContext
-from tapzone.errors import TapzoneError, Unauthenticated
+from tapzone.errors import RateLimited, TapzoneError, Unauthenticated
 from tapzone.i18n import LANGUAGES
 from tapzone.store.tables import staff
 from tapzone.store.uow import UnitOfWork
@@ -26,6 +27,7 @@ from tapzone.web.render import render
 DEVICE_COOKIE = "tz_device"
 STAFF_COOKIE = "tz_staff"
 COOKIE_OPTIONS = {"httponly": True, "samesite": "strict", "path": "/"}
+RATE_LIMITED = "Too many attempts. Please try again in {minutes} min."  # the portal's text, in every catalog
 
 
 class NeedsPairing(Exception):
@@ -61,9 +63,11 @@ def device_of(request: Request) -> DeviceIdentity:
     if not token:
         raise NeedsPairing()
     try:
-        return identify_device(uow_of(request), token)
+        device = identify_device(uow_of(request), token)
     except Unauthenticated as error:
         raise NeedsPairing() from error
+    request.state.device_id, request.state.venue_id = device.device_id, device.venue_id  # for the request log
+    return device
 
 
 def screen(request: Request, *, staff_required: bool = True) -> Screen:
@@ -77,6 +81,7 @@ def screen(request: Request, *, staff_required: bool = True) -> Screen:
             operator_id = None
     if operator_id is None and staff_required:
         raise NeedsSignIn()
+    request.state.staff_id = operator_id
     name, language = None, device.venue_language
     if operator_id is not None:
         with uow_of(request).engine.connect() as conn:
@@ -123,6 +128,18 @@ def sign_in_post(request: Request, login: str = Form(...), password: str = Form(
         return render(
             request, "sign_in.html", language=device.venue_language, error="Wrong login or password", status_code=401
         )
+    except RateLimited as limited:
+        minutes = max(1, math.ceil(limited.retry_after_s / 60))
+        refused = render(
+            request,
+            "sign_in.html",
+            language=device.venue_language,
+            error=RATE_LIMITED,
+            error_values={"minutes": minutes},
+            status_code=429,
+        )
+        refused.headers["Retry-After"] = str(limited.retry_after_s)
+        return refused
     start = "/gates" if device.device_kind in ("turnstile", "validator", "collector", "mobile") else "/till"
     response = RedirectResponse(start, status_code=303)
     response.set_cookie(STAFF_COOKIE, session.token, **COOKIE_OPTIONS)  # type: ignore[arg-type]

@@ -10,6 +10,17 @@ from pydantic import Field, StrictStr
 from tapzone.access.entry import EntrySaleView, sell_entry
 from tapzone.access.feed import MAX_EVENTS, AccessEventView, list_access_events
 from tapzone.access.gates import MAX_TAP_ID_LENGTH, TapView, tap
+from tapzone.access.offline_apply import (
+    MAX_BATCH,
+    MAX_SEQ,
+    OfflineEvent,
+    OfflineStatusView,
+    OfflineUploadView,
+    apply_offline_events,
+    offline_status,
+)
+from tapzone.access.offline_list import PAGE_MAX, offline_list
+from tapzone.access.offline_model import OfflineListView
 from tapzone.api.deps import Uow, Who, Write, require_json
 from tapzone.api.schemas import AmountIn, Body, TenderIn, Uid
 from tapzone.errors import PermissionDenied
@@ -33,6 +44,15 @@ class SellEntry(Body):
 class TapIn(Body):
     tap_id: Annotated[StrictStr, Field(min_length=1, max_length=MAX_TAP_ID_LENGTH)]
     medium_uid: Uid
+
+
+class OfflineUpload(Body):
+    events: Annotated[list[OfflineEvent], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+def _as_gate(who_device_id: int, gate_id: int) -> None:
+    if who_device_id != gate_id:
+        raise PermissionDenied("a gate may only act as itself")
 
 
 @router.post("/entries", status_code=201)
@@ -61,9 +81,47 @@ def post_tap(gate_id: int, body: TapIn, request: Request, who: Who, uow: Uow) ->
     return tap(uow, who.context(f"tap:{body.tap_id}"), tap_id=body.tap_id, medium_uid=body.medium_uid)
 
 
+@router.get("/gates/{gate_id}/offline-list")
+def get_offline_list(
+    gate_id: int,
+    who: Who,
+    uow: Uow,
+    since: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 1000,
+) -> OfflineListView:
+    """The media this gate may decide on by itself during an outage: the whole list (`since=0`) or what
+    changed since the `version` of an earlier answer, paged by medium id (`after` = the last page's
+    `next_after`)."""
+    _as_gate(who.device.device_id, gate_id)
+    return offline_list(uow, who.context("read"), since=since, after=after, limit=limit)
+
+
+@router.post("/gates/{gate_id}/offline-events")
+def post_offline_events(gate_id: int, body: OfflineUpload, request: Request, who: Who, uow: Uow) -> OfflineUploadView:
+    """Upload what the gate decided offline, in its journal's order. Each event is applied once (its tap id
+    is the tap's idempotency key) and only right after the gate's last applied number; a batch that leaves a
+    gap is refused with `offline-sequence-gap` and nothing of it is applied."""
+    require_json(request)
+    _as_gate(who.device.device_id, gate_id)
+    return apply_offline_events(uow, who.context("offline-upload"), body.events)
+
+
+@router.get("/gates/{gate_id}/offline-events")
+def get_offline_status(gate_id: int, who: Who, uow: Uow) -> OfflineStatusView:
+    """The gate's last applied offline sequence number: the next upload starts right after it."""
+    _as_gate(who.device.device_id, gate_id)
+    return offline_status(uow, who.context("read"))
+
+
 @router.get("/access-events")
 def get_access_events(
-    who: Who, uow: Uow, denied_only: bool = False, limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50
+    who: Who,
+    uow: Uow,
+    denied_only: bool = False,
+    flagged_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50,
 ) -> list[AccessEventView]:
-    """The entry view: newest gate events; failed exits carry the tab ids to open at the till."""
-    return list_access_events(uow, who.context("read"), denied_only=denied_only, limit=limit)
+    """The entry view: newest gate events; failed exits carry the tab ids to open at the till, and passages
+    a gate allowed offline that the server found wrong carry a `flag` (`flagged_only` lists just those)."""
+    return list_access_events(uow, who.context("read"), denied_only=denied_only, flagged_only=flagged_only, limit=limit)
