@@ -25,11 +25,13 @@ import contextlib
 import json
 import math
 import random
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 try:  # uvloop comes with uvicorn[standard]; the plain loop works too, just with more client CPU
     import uvloop
@@ -318,6 +320,30 @@ async def open_loop(
     result.client_cpu_s = time.process_time() - cpu0
     _note_errors(result)
     return result
+
+
+T = TypeVar("T")
+
+
+def run_apart(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on a new event loop in a thread of its own, so it also works where the calling thread
+    already runs a loop (a test session whose Playwright browser keeps one going in the main thread)."""
+    results: list[T] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with new_runner() as runner:
+                results.append(runner.run(main))
+        except BaseException as error:  # handed to the caller below
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="loadgen")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+    return results[0]
 
 
 def new_runner() -> asyncio.Runner:

@@ -116,11 +116,8 @@ def run_retries(
         try:
             marks = take_marks(engine)
             started = time.perf_counter()
-            with (
-                http_booking.api_server(url, shape.workers(engine_kind), log_dir) as server,
-                loadgen.new_runner() as runner,
-            ):
-                outcome.tally = runner.run(_send_quota(server.port, venue, policy, writes, seed))
+            with http_booking.api_server(url, shape.workers(engine_kind), log_dir) as server:
+                outcome.tally = loadgen.run_apart(_send_quota(server.port, venue, policy, writes, seed))
             outcome.seconds = time.perf_counter() - started
             outcome.verdict = verify(engine, url, marks, outcome.tally.writes)
         finally:
@@ -193,8 +190,7 @@ def run_crash(
                     seed=seed,
                     workers=shape.workers(engine_kind),
                 )
-                with loadgen.new_runner() as runner:
-                    outcome.tally = runner.run(booking)
+                outcome.tally = loadgen.run_apart(booking)
             finally:
                 http_booking.stop_server(holder[0].proc)
             outcome.seconds = time.perf_counter() - started
