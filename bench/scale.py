@@ -14,7 +14,9 @@ entries, card accounts, media. Per engine this script, in one run:
    funded media, chosen uniformly) and the gate benchmark of bench/gate_taps.py (lanes of every venue, its
    spent media in random order), against one API server per database, the open loops at the same rate on
    both databases (half the small database's closed-loop rate); then the API server's memory (RSS of the
-   server and its workers);
+   server and its workers). Both databases are generated first and benchmarked in alternating rounds
+   (`--rounds`, order small, big, big, small, …) so a machine growing busier or quieter during the run
+   weighs on both alike; p99 is the mean over the rounds, and each round's figure is printed too;
 3. on the big one: the card-float report of every venue (median of 5, in-process), the daily job over
    every venue (10 % due: funded accounts renew with a fee from the card, spent ones are deleted), and
    `tapzone check` (the CLI, timed per check) over the whole database;
@@ -26,6 +28,7 @@ unless `--keep` (the big one is then left for inspection, its URL printed).
 
 Usage:
     .venv/bin/python bench/scale.py [--media 1000000] [--postings 20000000] [--engines pg,sqlite] [--keep]
+    .venv/bin/python bench/scale.py --engines pg --load-only --keep   # only generate; the big one's URL is printed
 """
 
 from __future__ import annotations
@@ -171,20 +174,34 @@ def generate(kind: str, url: str, shape: Shape, workers: int) -> tuple[Chain, di
 
 @dataclass
 class DbResult:
-    """Everything measured on one database."""
+    """Everything measured on one database; the benchmarks run in rounds, alternating with the other database."""
 
     label: str
     media: int
     postings: int
     figures: dict[str, Any] = field(default_factory=dict)
-    sale: http_booking.EngineReport | None = None
-    gate: gate_taps.EngineReport | None = None
+    rounds: list[tuple[http_booking.EngineReport, gate_taps.EngineReport]] = field(default_factory=list)
+
+    @property
+    def sale(self) -> http_booking.EngineReport | None:
+        return self.rounds[-1][0] if self.rounds else None
+
+    @property
+    def gate(self) -> gate_taps.EngineReport | None:
+        return self.rounds[-1][1] if self.rounds else None
+
+    def p_rounds(self, which: str, q: float) -> list[float]:
+        """The open loop's percentile in each round."""
+        reports = [sale if which == "sale" else gate for sale, gate in self.rounds]
+        return [report.phase("open loop").result.percentile_ms(q) for report in reports]
 
     def p(self, which: str, q: float) -> float:
-        report = self.sale if which == "sale" else self.gate
-        assert report is not None
-        phase = report.phase("open loop")
-        return phase.result.percentile_ms(q)
+        """The mean over the rounds: small and big ran in the order small, big, big, small, …, so a machine
+        that grows busier or quieter during the run weighs on both alike."""
+        return statistics.fmean(self.p_rounds(which, q))
+
+    def errors(self) -> int:
+        return sum(sale.errors + sum(phase.errors for phase in gate.phases) for sale, gate in self.rounds)
 
 
 def sale_target(shape: Shape, chain: Chain) -> tuple[list[tuple[int, str]], list[loadgen.Mix]]:
@@ -239,23 +256,27 @@ def run_benchmarks(
         duration=args.gate_duration,
     )
     tills, mixes = sale_target(shape, chain)
+    round_no = len(result.rounds) + 1
     with (
         tempfile.TemporaryDirectory(prefix="tapzone_scale_logs_") as logs,
         http_booking.api_server(url, workers, Path(logs)) as server,
     ):
-        result.sale = http_booking.EngineReport(kind, server_workers=workers)
-        log.print(f"[bold]{kind} {result.label}[/bold]: sale benchmark, {len(tills)} tills")
-        http_booking.sale_phases(result.sale, server, url, tills, mixes, sale_args, open_rate_per_s=rates.get("sale"))
-        result.gate = gate_taps.EngineReport(kind, workers=workers, media=shape.media // 2)
+        sale = http_booking.EngineReport(kind, server_workers=workers)
+        log.print(f"[bold]{kind} {result.label}[/bold] round {round_no}: sale benchmark, {len(tills)} tills")
+        http_booking.sale_phases(sale, server, url, tills, mixes, sale_args, open_rate_per_s=rates.get("sale"))
+        gate = gate_taps.EngineReport(kind, workers=workers, media=shape.media // 2)
         log.print(
-            f"[bold]{kind} {result.label}[/bold]: gate benchmark, {2 * shape.lanes_per_venue * shape.venues} gates"
+            f"[bold]{kind} {result.label}[/bold] round {round_no}: gate benchmark, "
+            f"{2 * shape.lanes_per_venue * shape.venues} gates"
         )
         venue = gate_target(shape, chain, args.seed)
-        gate_taps.gate_phases(result.gate, server, url, venue, gate_args, rate_per_s=rates.get("gate"))
+        gate_taps.gate_phases(gate, server, url, venue, gate_args, rate_per_s=rates.get("gate"))
         result.figures["server_memory"] = server_memory(server.proc.pid)
-    # The big database runs its open loops at the small one's rates, so the two p99s are comparable.
-    rates.setdefault("sale", result.sale.phase("open loop").result.target_rate or 1.0)
-    rates.setdefault("gate", result.gate.phase("open loop").target_rate or 1.0)
+    result.rounds.append((sale, gate))
+    # Every later open loop, on either database, runs at the rates of the first small round, so the p99s
+    # are comparable.
+    rates.setdefault("sale", sale.phase("open loop").result.target_rate or 1.0)
+    rates.setdefault("gate", gate.phase("open loop").target_rate or 1.0)
 
 
 def card_float_ms(url: str, chain: Chain) -> dict[str, Any]:
@@ -274,13 +295,15 @@ def card_float_ms(url: str, chain: Chain) -> dict[str, Any]:
                     report = read_card_float(tx, venue)
                     times.append((time.perf_counter() - started) * 1000)
             per_venue.append(statistics.median(times))
-            totals[setup.venue.id] = (report.total_minor, report.card_side_total_minor)
+            with uow.transaction() as tx:  # untimed: the cross-check reads every card account of the venue
+                checked = read_card_float(tx, load_venue(tx, setup.venue.id), cross_check=True)
+            totals[setup.venue.id] = (report.total_minor, checked.total_minor, checked.card_side_total_minor)
     finally:
         engine.dispose()
     return {
         "card_float_ms_max": round(max(per_venue), 1),
         "card_float_ms_per_venue": [round(t, 1) for t in per_venue],
-        "card_float_matches_card_side": all(a == b for a, b in totals.values()),
+        "card_float_matches_card_side": all(a == b == c for a, b, c in totals.values()),
     }
 
 
@@ -332,24 +355,57 @@ def tapzone_check(url: str) -> dict[str, Any]:
     }
 
 
-def measure(kind: str, label: str, shape: Shape, args: argparse.Namespace, rates: dict[str, float]) -> DbResult:
+@dataclass
+class Prepared:
+    """A generated database, ready for the benchmarks."""
+
+    result: DbResult
+    shape: Shape
+    chain: Chain
+    url: str
+
+
+def prepare(kind: str, label: str, shape: Shape, args: argparse.Namespace, stack: contextlib.ExitStack) -> Prepared:
+    """Create and generate one database; it lives (and is dropped) with `stack`."""
     big = label == "big"
     result = DbResult(label, shape.media, 0)
-    with database(kind, args.pg_url, label, keep=args.keep and big) as url:
-        log.print(f"[bold]{kind} {label}[/bold]: generating {shape.media:,} media, {shape.postings:,} postings …")
-        chain, figures = generate(kind, url, shape, args.load_workers)
-        result.figures.update(figures)
-        result.postings = figures["rows"]["postings"]
-        log.print(f"  {kind} {label}: loaded in {figures['load_s']} s, {figures['db_bytes'] / 2**30:.2f} GiB")
+    url = stack.enter_context(database(kind, args.pg_url, label, keep=args.keep and big))
+    log.print(f"[bold]{kind} {label}[/bold]: generating {shape.media:,} media, {shape.postings:,} postings …")
+    chain, figures = generate(kind, url, shape, args.load_workers)
+    result.figures.update(figures)
+    result.postings = figures["rows"]["postings"]
+    log.print(f"  {kind} {label}: loaded in {figures['load_s']} s, {figures['db_bytes'] / 2**30:.2f} GiB")
+    if args.load_only:
+        expected = expected_totals(shape, chain.setups)
+        out.print(
+            f"{kind} {label}: daily job on {shape.run_day} (03:00 {shape.timezone}) should renew "
+            f"{expected.due_renew:,} and delete {expected.due_delete:,}"
+        )
+    if args.keep and big:
+        out.print(f"kept: {url}")
+    return Prepared(result, shape, chain, url)
+
+
+def measure(kind: str, args: argparse.Namespace) -> tuple[DbResult, DbResult] | None:
+    """Generate both databases, benchmark them in alternating rounds (small, big, big, small, …), then the
+    big one's report, daily job and check. None when only generating."""
+    postings = args.postings if kind == "pg" else args.sqlite_postings
+    per_medium = postings / args.media
+    rates: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        small_shape = shape_for(args, args.small_media, round(per_medium * args.small_media))
+        small = prepare(kind, "small", small_shape, args, stack)
+        big = prepare(kind, "big", shape_for(args, args.media, postings), args, stack)
+        if args.load_only:
+            return None
         if not args.skip_benchmarks:
-            run_benchmarks(kind, url, shape, chain, args, result, rates)
-        if big:
-            result.figures.update(card_float_ms(url, chain))
-            result.figures.update(daily_job(url, shape, chain))
-            result.figures.update(tapzone_check(url))
-        if args.keep and big:
-            out.print(f"kept: {url}")
-    return result
+            for n in range(args.rounds):
+                for db in (small, big) if n % 2 == 0 else (big, small):
+                    run_benchmarks(kind, db.url, db.shape, db.chain, args, db.result, rates)
+        big.result.figures.update(card_float_ms(big.url, big.chain))
+        big.result.figures.update(daily_job(big.url, big.shape, big.chain))
+        big.result.figures.update(tapzone_check(big.url))
+        return small.result, big.result
 
 
 # --------------------------------------------------------------------------- printing
@@ -364,12 +420,12 @@ def engine_summary(small: DbResult, big: DbResult) -> dict[str, Any]:
     for db in (small, big):
         entry: dict[str, Any] = {"media": db.media, "postings": db.postings, **db.figures}
         for which in ("sale", "gate"):
-            report = db.sale if which == "sale" else db.gate
-            if report is None:
-                continue
-            entry[which] = report.summary()
+            reports = [sale if which == "sale" else gate for sale, gate in db.rounds]
+            if reports:
+                entry[which] = [report.summary() for report in reports]
+                entry[f"{which}_p99_ms_per_round"] = [round(p, 1) for p in db.p_rounds(which, 99)]
         summary[db.label] = entry
-    if small.sale is not None and big.sale is not None:
+    if small.rounds and big.rounds:
         for which in ("sale", "gate"):
             small_p99, big_p99 = small.p(which, 99), big.p(which, 99)
             finite = math.isfinite(big_p99) and math.isfinite(small_p99) and small_p99 > 0
@@ -403,13 +459,17 @@ def print_table(kind: str, small: DbResult, big: DbResult, summary: dict[str, An
             table.add_row(
                 f"{which} open loop @ {rate:.0f}/s p50 ms", _ms(small.p(which, 50)), _ms(big.p(which, 50)), ""
             )
-            table.add_row(f"{which} open loop p99 ms", _ms(small.p(which, 99)), _ms(big.p(which, 99)), verdict)
-        table.add_row(
-            "errors (sale + gate)",
-            str(small.sale.errors + sum(p.errors for p in small.gate.phases)),
-            str(big.sale.errors + sum(p.errors for p in big.gate.phases)),
-            "0",
-        )
+            table.add_row(
+                f"{which} open loop p99 ms (mean of rounds)", _ms(small.p(which, 99)), _ms(big.p(which, 99)), verdict
+            )
+        for which in ("sale", "gate"):
+            table.add_row(
+                f"{which} p99 ms per round",
+                ", ".join(_ms(p) for p in small.p_rounds(which, 99)),
+                ", ".join(_ms(p) for p in big.p_rounds(which, 99)),
+                "",
+            )
+        table.add_row("errors (sale + gate)", str(small.errors()), str(big.errors()), "0")
         table.add_row(
             "server RSS MB (total)",
             str(small.figures["server_memory"]["rss_total_mb"]),
@@ -454,6 +514,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=60, help="days of history (default %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the big database (its URL is printed)")
     parser.add_argument("--skip-benchmarks", action="store_true", help="generate, report, daily job and check only")
+    parser.add_argument(
+        "--load-only", action="store_true", help="generate the databases and stop (with --keep: the big one is left)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="benchmark rounds per database, alternating (default %(default)s)"
+    )
     parser.add_argument("--sale-duration", type=float, default=15, help="seconds per sale closed/open loop")
     parser.add_argument("--sale-timeout", type=float, default=10.0)
     parser.add_argument("--gate-duration", type=float, default=20, help="gate open-loop seconds")
@@ -492,18 +558,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary: dict[str, Any] = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
     ok = True
     for kind in args.engines:
-        postings = args.postings if kind == "pg" else args.sqlite_postings
-        per_medium = postings / args.media
-        rates: dict[str, float] = {}
-        small = measure(
-            kind, "small", shape_for(args, args.small_media, round(per_medium * args.small_media)), args, rates
-        )
-        big = measure(kind, "big", shape_for(args, args.media, postings), args, rates)
+        measured = measure(kind, args)
+        if measured is None:
+            continue
+        small, big = measured
         engine = engine_summary(small, big)
         summary[kind] = engine
         print_table(kind, small, big, engine)
         f = big.figures
         ok = ok and f["check_clean"] and f["daily_counts_match"] and f["card_float_matches_card_side"]
+    if args.load_only:
+        return 0
     summary["total_s"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2, default=str) + "\n")

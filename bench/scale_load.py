@@ -51,6 +51,8 @@ from scale_rows import (
     open_journal,
     venue_starts,
 )
+from tapzone import audit as audit_chain
+from tapzone.ledger import chain, float_totals
 from tapzone.ledger.chain import chain_head
 from tapzone.store.tables import audit_log
 from tapzone.store.uow import UnitOfWork
@@ -261,6 +263,8 @@ def load_pg(
     started = time.perf_counter()
     pg_recreate(url, definitions, advance)
     report.timed("recreate indexes and constraints", started)
+    _float_totals(engine, report)
+    _device_chain_heads(engine, report)
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -419,6 +423,26 @@ def load_sqlite(
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         report.timed("foreign key check, analyze", started)
+    _float_totals(engine, report)
+    _device_chain_heads(engine, report)
+
+
+def _float_totals(engine: Engine, report: LoadReport) -> None:
+    """The balances were written directly, not booked, so the card float's totals are summed from them once."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        float_totals.rebuild(conn)
+    report.timed("card float totals", started)
+
+
+def _device_chain_heads(engine: Engine, report: LoadReport) -> None:
+    """The journal and audit rows were written directly, not appended by tapzone, so each device's recorded
+    chain heads (which `tapzone check` compares with the chains' last rows) are set from the chains once."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        chain.set_heads_from_chains(conn)
+        audit_chain.set_heads_from_chains(conn)
+    report.timed("device chain heads", started)
 
 
 def sqlite_schema_steps(path: str) -> int:

@@ -146,7 +146,7 @@ def run_daily_kill(
 
 def _due_validity(engine: Engine, venue_id: int, day: date) -> dict[int, date]:
     """The job's own due query: every account it is to renew or delete, with its validity before."""
-    due = due_query(venue_id, day, 0, None).subquery()
+    due = due_query(venue_id, day, unlogged=True).subquery()
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(card_accounts.c.id, card_accounts.c.valid_until).where(

@@ -1,4 +1,7 @@
-"""Audit log of privileged actions, hash-chained per device (DESIGN §4–5: never one global chain)."""
+"""Audit log of privileged actions, hash-chained per device (DESIGN §4–5: never one global chain).
+
+The device row records where its audit chain ends (`devices.audit_head_*`), set with every row appended, so
+the check also sees rows cut off the newest end, which no link can show."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tapzone.context import RequestContext
-from tapzone.ledger.chain import link_gap
-from tapzone.store.tables import audit_log
+from tapzone.ledger.chain import head_mismatch, link_gap, recorded_heads
+from tapzone.store.tables import audit_log, devices
 from tapzone.store.uow import Tx
 
 GENESIS_HASH = "0" * 64
@@ -50,16 +53,25 @@ def record(tx: Tx, ctx: RequestContext, action: str, subject: str, details: dict
 
 def _append(tx: Tx, ctx: RequestContext, action: str, subject: str, details_text: str) -> None:
     tx.lock_device(ctx.device_id)  # serialises this device's chain without touching any other device's
+    # The head is read after the lock in a statement of its own, so it is the one the last holder committed.
     last = tx.conn.execute(
-        sa.select(audit_log.c.seq, audit_log.c.hash)
-        .where(audit_log.c.device_id == ctx.device_id)
-        .order_by(audit_log.c.seq.desc())
-        .limit(1)
-    ).first()
-    seq = 1 if last is None else last.seq + 1
-    prev_hash = GENESIS_HASH if last is None else last.hash
+        sa.select(devices.c.audit_head_seq, devices.c.audit_head_hash).where(devices.c.id == ctx.device_id)
+    ).one()
+    seq = last.audit_head_seq + 1
+    prev_hash = last.audit_head_hash
     # Stored times lose sub-microsecond precision nowhere, but SQLite keeps no offset: hash the UTC value.
     recorded_at = tx.now
+    row_digest = row_hash(
+        prev_hash=prev_hash,
+        venue_id=ctx.venue_id,
+        device_id=ctx.device_id,
+        seq=seq,
+        operator_id=ctx.operator_id,
+        action=action,
+        subject=subject,
+        details=details_text,
+        recorded_at=recorded_at,
+    )
     tx.conn.execute(
         audit_log.insert().values(
             venue_id=ctx.venue_id,
@@ -71,23 +83,17 @@ def _append(tx: Tx, ctx: RequestContext, action: str, subject: str, details_text
             details=details_text,
             recorded_at=recorded_at,
             prev_hash=prev_hash,
-            hash=row_hash(
-                prev_hash=prev_hash,
-                venue_id=ctx.venue_id,
-                device_id=ctx.device_id,
-                seq=seq,
-                operator_id=ctx.operator_id,
-                action=action,
-                subject=subject,
-                details=details_text,
-                recorded_at=recorded_at,
-            ),
+            hash=row_digest,
         )
+    )
+    tx.conn.execute(
+        devices.update().where(devices.c.id == ctx.device_id).values(audit_head_seq=seq, audit_head_hash=row_digest)
     )
 
 
 def broken_links(conn: sa.Connection) -> Iterator[str]:
-    """Describe every audit row whose hash or link to its predecessor does not verify."""
+    """Describe every audit row whose hash or link to its predecessor does not verify, and every device whose
+    recorded head is not its chain's last row."""
     rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.device_id, audit_log.c.seq))
     previous: dict[int, tuple[int, str]] = {}
     for row in rows:
@@ -109,3 +115,23 @@ def broken_links(conn: sa.Connection) -> Iterator[str]:
         elif row.hash != expected:
             yield f"audit row {row.id} (device {row.device_id}, seq {row.seq}) hash does not match its content"
         previous[row.device_id] = (row.seq, row.hash)
+    for device_id, recorded in recorded_heads(conn, devices.c.audit_head_seq, devices.c.audit_head_hash).items():
+        found = head_mismatch(device_id, "audit", "rows", previous.get(device_id, (0, GENESIS_HASH)), recorded)
+        if found:
+            yield found
+
+
+def set_heads_from_chains(conn: sa.Connection) -> None:
+    """Set every device's recorded audit head from its chain as it stands: for rows written in bulk, not
+    appended here (bench/scale_load.py). It records whatever the chain holds, so it is no repair for a finding."""
+
+    def newest(column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
+        last = sa.select(column).where(audit_log.c.device_id == devices.c.id).order_by(audit_log.c.seq.desc())
+        return last.limit(1).scalar_subquery()
+
+    conn.execute(
+        devices.update().values(
+            audit_head_seq=sa.func.coalesce(newest(audit_log.c.seq), 0),
+            audit_head_hash=sa.func.coalesce(newest(audit_log.c.hash), GENESIS_HASH),
+        )
+    )

@@ -82,9 +82,13 @@ def check(database_url: DatabaseUrl = None) -> None:
     from tapzone.ledger.check import CHECKS, Finding, run_checks
 
     engine = make_engine(database_url)
+    # Every check reads one snapshot, so what tills commit meanwhile cannot look like a difference (postings
+    # without their balances, a chain longer than the head its device records). SQLite's transaction is one
+    # already (BEGIN IMMEDIATE); PostgreSQL's default gives each statement its own.
+    snapshot = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     findings: list[Finding] = []
     with (
-        engine.connect() as conn,
+        engine.connect().execution_options(**snapshot) as conn,
         Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True) as bar,
     ):
         task = bar.add_task("checking", total=len(CHECKS))

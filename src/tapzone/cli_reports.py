@@ -111,13 +111,16 @@ def report_card_float(
     as_of: AsOf = None,
     fmt: Format = OutputFormat.TABLE,
     out: Out = None,
+    cross_check: Annotated[
+        bool, typer.Option("--cross-check", help="also sum what the cards themselves hold (reads every card)")
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """What the venue owes card holders, by account type and medium kind (seed 004 card float)."""
     from tapzone.reports.card_float import parse_as_of, read_card_float
 
     moment = _checked(lambda: parse_as_of(as_of))
-    report, found = _read(database_url, venue, lambda tx, v: read_card_float(tx, v, moment))
+    report, found = _read(database_url, venue, lambda tx, v: read_card_float(tx, v, moment, cross_check=cross_check))
     _show(report, found, fmt, out)
 
 

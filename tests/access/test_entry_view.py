@@ -10,16 +10,20 @@ from typing import Any
 
 import anyio
 import pytest
+from fastapi.testclient import TestClient
 
-from tapzone.access.model import DISPLAY_TEXTS, Reason
-from tapzone.access.monitor import access_events_after, recent_access_events
+from tapzone.access.model import DISPLAY_TEXTS, Passage, Reason
+from tapzone.access.monitor import access_events_after, flagged_access_events, recent_access_events
+from tapzone.access.offline_apply import OfflineEvent, apply_offline_events
+from tapzone.access.offline_model import OfflineFlag
 from tapzone.api.app import create_app
+from tapzone.context import RequestContext
 from tapzone.errors import PermissionDenied
 from tapzone.i18n import LANGUAGES, catalog
 from tapzone.pos.catalogue import Item
 from tapzone.pos.tabs import save_items
 from tapzone.venues.credentials import identify_device, issue_device_token, set_password, sign_in
-from tapzone.web.gates import REASON_LABELS
+from tapzone.web.gates import FLAG_LABELS, REASON_LABELS
 from tests.access.conftest import Zone
 
 PASSWORD = "kim-test-password"
@@ -34,6 +38,25 @@ def failed_exit(zone: Zone, uid: str) -> tuple[int, int]:
     assert zone.tap(zone.exit, uid).reason == "unpaid-goods"
     events = recent_access_events(w.uow, w.ctx(), limit=2).events
     return events[1].id, events[0].id
+
+
+def offline_exit_while_owing(zone: Zone, uid: str) -> None:
+    """During an outage the exit let an owing visitor out from its list; the upload flags the passage."""
+    w = zone.world
+    zone.sell(zone.credit_entry, uid)
+    zone.tap(zone.entrance, uid)
+    save_items(w.uow, w.ctx(), medium_uid=uid, items=[Item(w.beer_id)])
+    event = OfflineEvent(
+        seq=1,
+        tap_id=f"offline-{uid}",
+        medium_uid=uid,
+        allowed=True,
+        reason=Reason.GOODBYE,
+        passage=Passage.EXIT,
+        occurred_at=w.uow.clock.now(),
+    )
+    uploaded = apply_offline_events(w.uow, RequestContext(w.venue_id, zone.exit, None, "read"), [event])
+    assert [result.flag for result in uploaded.results] == [OfflineFlag.OWING.value]
 
 
 def test_events_after_an_id_come_oldest_first_with_gate_names_and_tabs(zone: Zone) -> None:
@@ -63,6 +86,25 @@ def test_every_reason_has_a_label_in_every_language() -> None:
     texts = set(REASON_LABELS.values()) | set(DISPLAY_TEXTS.values())
     for language in LANGUAGES:
         assert sorted(text for text in texts if text not in catalog(language)) == [], language
+
+
+def test_every_offline_flag_has_a_label_in_every_language() -> None:
+    assert set(FLAG_LABELS) == set(OfflineFlag)
+    texts = set(FLAG_LABELS.values()) | {"Flagged offline passages"}
+    for language in LANGUAGES:
+        assert sorted(text for text in texts if text not in catalog(language)) == [], language
+
+
+def test_flagged_offline_passages_are_listed_newest_first(zone: Zone) -> None:
+    w = zone.world
+    failed_exit(zone, "EV-ONLINE")  # refused online: not flagged
+    offline_exit_while_owing(zone, "EV-OFF")
+    flagged = flagged_access_events(w.uow, w.ctx()).events
+    assert [(e.medium_uid, e.gate_name, e.offline, e.flag) for e in flagged] == [
+        ("EV-OFF", "Exit", True, "passed-offline-while-owing")
+    ]
+    with pytest.raises(PermissionDenied):
+        flagged_access_events(w.uow, w.ctx(operator=None))
 
 
 class Monitor:
@@ -177,3 +219,23 @@ def test_without_a_starting_point_the_stream_begins_with_the_next_event(zone: Zo
 def test_a_screen_without_sign_in_is_told_once_and_not_streamed(zone: Zone, monitor: Monitor) -> None:
     monitor.cookies = monitor.cookies.split(";")[0]  # the device is paired, nobody signed in
     assert monitor.read("after=0") == "event: signed-out\ndata: \n\n"
+
+
+def test_the_monitor_shows_flagged_offline_passages(zone: Zone, monitor: Monitor) -> None:
+    """On the page (the last day's flagged passages, above the events) and in the pushed row, in German."""
+    offline_exit_while_owing(zone, "EV5")
+    monitor.uow.clock = zone.world.uow.clock  # the page's last day counts back from the venue's (test) time
+    with TestClient(monitor.app) as client:
+        page = client.get("/gates", headers={"cookie": monitor.cookies})
+    assert page.status_code == 200
+    section = page.text[
+        page.text.index('<section class="card flagged"') : page.text.index('<section class="card monitor"')
+    ]
+    assert "Markierte Offline-Durchgänge" in section
+    assert 'data-medium="EV5" data-flag="passed-offline-while-owing"' in section
+    assert "Offline durchgelassen trotz offener Beträge" in section
+
+    text = monitor.read("after=0", stop=lambda text: 'data-medium="EV5" data-passage="exit"' in text)
+    row = text[text.rindex("<tr ", 0, text.index('data-medium="EV5" data-passage="exit"')) :]
+    assert 'class="event allowed flagged"' in row.split(">", 1)[0]
+    assert '<small class="flag">Offline durchgelassen trotz offener Beträge</small>' in row

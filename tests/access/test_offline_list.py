@@ -1,5 +1,5 @@
 """A gate's offline list: whole and incremental, derived from tabs, balances, visits and media states, with the
-change marks kept by the database triggers of migration 0008 (SQLite and PostgreSQL)."""
+change marks kept by the database triggers of migrations 0008 and 0012 (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ TRIGGERS = {
     "tz_gl_balances_upd",
     "tz_gl_tab_lines_ins",
     "tz_gl_tab_lines_upd",
+    "tz_gl_tabs",
 }
 
 

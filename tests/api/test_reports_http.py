@@ -28,12 +28,14 @@ def _activity(api: Api) -> None:
 
 def test_reports_as_json_csv_xlsx_and_charts(api: Api) -> None:
     _activity(api)
-    float_ = api.get("/reports/card-float", login="mo")
+    float_ = api.get("/reports/card-float?cross_check=true", login="mo")
     assert float_.status_code == 200, float_.text
     assert float_.headers["cache-control"] == "no-store"
     body = float_.json()
     assert body["total_minor"] == 5_000 - 900 + 2_000 == body["card_side_total_minor"]
     assert [(s["key"], s["balance_minor"]) for s in body["by_medium_kind"]] == [("wristband", 6_100)]
+    plain = api.get("/reports/card-float", login="mo").json()
+    assert (plain["total_minor"], plain["card_side_total_minor"]) == (6_100, None)
     earlier = api.get("/reports/card-float?as_of=2026-07-03", login="mo").json()
     assert (earlier["total_minor"], earlier["day"]) == (0, "2026-07-03")
 

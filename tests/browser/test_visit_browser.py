@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -171,3 +172,40 @@ def test_gate_monitor_in_every_language(page: Any, live: LiveVenue, api: Api, la
     assert row.query_selector("a.open-tab") is None
     assert ENTRY_VIEW[language] in page.inner_text("h1")
     screenshot(page, f"gates-{language}")
+
+
+def test_gate_monitor_shows_a_flagged_offline_passage(page: Any, live: LiveVenue, api: Api) -> None:
+    """The exit turnstile let an owing visitor out during an outage; when its journal is uploaded the passage
+    is flagged, pushed to the monitor with its finding, and listed above the events when the page opens."""
+    uid = "W0090"
+    api.sell_credit_entry(uid)
+    api.tap("Entrance turnstile", uid)
+    api.book(uid, "Beer 0.5 l")
+    gate_id, token = api.gate("Exit turnstile")
+    gate = {"Authorization": f"Bearer {token}"}
+    path = f"{live.base_url}/api/v1/gates/{gate_id}/offline-events"
+    applied = httpx.get(path, headers=gate).json()["applied_through"]
+
+    sign_in_at_gate(page, live, "Exit collector")
+    page.wait_for_selector("section.monitor")
+    event = {
+        "seq": applied + 1,
+        "tap_id": uuid.uuid4().hex,
+        "medium_uid": uid,
+        "allowed": True,
+        "reason": "goodbye",
+        "passage": "exit",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    uploaded = httpx.post(path, json={"events": [event]}, headers=gate)
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["results"][0]["flag"] == "passed-offline-while-owing"
+
+    row = page.wait_for_selector(f"tr.event.flagged[data-medium={uid}][data-passage=exit]")
+    assert "Passed offline while owing" in row.inner_text()
+    page.reload()
+    listed = page.wait_for_selector(f"section.flagged tr[data-medium={uid}]")
+    assert "Passed offline while owing" in listed.inner_text()
+    assert "Exit turnstile" in listed.inner_text()
+    assert "Flagged offline passages" in page.inner_text("section.flagged h2")
+    screenshot(page, "gates-flagged-offline-en")

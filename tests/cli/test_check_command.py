@@ -12,12 +12,20 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from tapzone import audit
 from tapzone.access.visits import issue_medium
 from tapzone.cli import app
 from tapzone.plans.card_accounts import CreditType
 from tapzone.pos.catalogue import Item
 from tapzone.pos.tabs import cancel_lines, save_items
-from tapzone.store.tables import account_balances, audit_log, card_balances, journal_entries, postings
+from tapzone.store.tables import (
+    account_balances,
+    audit_log,
+    card_balances,
+    journal_entries,
+    ledger_accounts,
+    postings,
+)
 from tests.world import World
 
 runner = CliRunner()
@@ -196,6 +204,58 @@ def test_check_names_an_inserted_journal_entry(world: World, db_url: str) -> Non
     assert code == 1
     assert f"journal entry {last.id + 1} (device {world.till_id}, seq 4) hash does not match its content" in output
     assert f"journal entry {last.id + 2} (device {world.till_id}) is outside its device's hash chain" in output
+    assert (
+        f"device {world.till_id}'s journal chain ends at seq 4 but the device records seq 3 "
+        "(entries after 3 not appended by tapzone)"
+    ) in output
+
+
+def test_check_passes_on_a_busy_till(world: World, db_url: str) -> None:
+    """The heads the devices record are the chains' last rows after ordinary business."""
+    busy_till(world)
+    code, output = check(db_url)
+    assert code == 0, output
+
+
+def test_check_names_the_newest_journal_entry_deleted_with_its_balances(world: World, db_url: str) -> None:
+    """The last entry of a chain goes, postings and all, and every balance is taken back with it: each sum
+    agrees and every remaining link verifies; only the head the device recorded tells."""
+    busy_till(world)
+    newest = entry_of_seq(world, 3)
+    with world.uow.engine.connect() as conn:
+        lines = conn.execute(
+            sa.select(
+                postings.c.account_id,
+                postings.c.bucket,
+                postings.c.unit,
+                postings.c.amount,
+                ledger_accounts.c.card_account_id,
+            )
+            .join(ledger_accounts, ledger_accounts.c.id == postings.c.account_id)
+            .where(postings.c.entry_id == newest.id)
+        ).all()
+    delete_ignoring_references(world, db_url, newest.id)
+    with world.uow.engine.begin() as conn:
+        for line in lines:
+            conn.execute(
+                account_balances.update()
+                .where(account_balances.c.account_id == line.account_id, account_balances.c.bucket == line.bucket)
+                .values(balance=account_balances.c.balance - line.amount)
+            )
+            if line.card_account_id is not None:
+                conn.execute(
+                    card_balances.update()
+                    .where(card_balances.c.card_account_id == line.card_account_id, card_balances.c.unit == line.unit)
+                    .values(balance=card_balances.c.balance + line.amount)
+                )
+    code, output = check(db_url)
+    assert code == 1
+    assert "✓ stored balances equal postings" in output
+    assert "✓ card balances equal liabilities" in output
+    assert (
+        f"device {world.till_id}'s journal chain ends at seq 2 but the device records seq 3 (entries after 2 deleted)"
+    ) in output
+    assert "does not link to its predecessor" not in output
 
 
 def test_check_names_a_deleted_audit_row(world: World, db_url: str) -> None:
@@ -223,6 +283,42 @@ def test_check_names_an_inserted_audit_row(world: World, db_url: str) -> None:
     code, output = check(db_url)
     assert code == 1
     assert f"audit row {inserted} (device {world.till_id}, seq 4) hash does not match its content" in output
+    assert (
+        f"device {world.till_id}'s audit chain ends at seq 4 but the device records seq 3 "
+        "(rows after 3 not appended by tapzone)"
+    ) in output
+
+
+def test_check_names_the_newest_audit_row_deleted(world: World, db_url: str) -> None:
+    busy_till(world)
+    with world.uow.engine.begin() as conn:
+        newest = conn.execute(sa.select(audit_log.c.id).order_by(audit_log.c.seq.desc()).limit(1)).scalar_one()
+        conn.execute(audit_log.delete().where(audit_log.c.id == newest))
+    code, output = check(db_url)
+    assert code == 1
+    assert (
+        f"device {world.till_id}'s audit chain ends at seq 2 but the device records seq 3 (rows after 2 deleted)"
+    ) in output
+    assert "does not link to its predecessor" not in output
+
+
+def test_check_names_a_rewritten_newest_audit_row(world: World, db_url: str) -> None:
+    """The newest row changed and its hash computed anew, as someone who read audit.py could: it links and
+    verifies, but it is no longer the row whose hash the device recorded."""
+    busy_till(world)
+    with world.uow.engine.begin() as conn:
+        newest = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).one()
+        details = '{"reason":"nothing happened"}'
+        fields = ("venue_id", "device_id", "seq", "operator_id", "action", "subject", "prev_hash", "recorded_at")
+        forged = audit.row_hash(**{name: getattr(newest, name) for name in fields}, details=details)
+        conn.execute(audit_log.update().where(audit_log.c.id == newest.id).values(details=details, hash=forged))
+    code, output = check(db_url)
+    assert code == 1
+    assert "hash does not match its content" not in output
+    assert (
+        f"device {world.till_id}'s audit chain ends at seq 3 but with another hash than the device records "
+        "(the last of its rows was replaced)"
+    ) in output
 
 
 COMMANDS = [

@@ -38,7 +38,7 @@ def activity(world: World) -> Activity:
 
 def test_card_float_equals_the_liability_postings_and_the_card_side(activity: Activity) -> None:
     world = activity.world
-    report, _ = card_float_report(world.uow, world.manager())
+    report, _ = card_float_report(world.uow, world.manager(), cross_check=True)
     assert report.total_minor == -ledger_sum(world, Purpose.CARD_MONEY)
     assert report.total_minor == card_side_money(world) == report.card_side_total_minor
     # P1 kept 34.60 + 20.00 of day two; K1 holds 30.00, K2 10.00; credit accounts owe nothing to anybody.
@@ -58,10 +58,10 @@ def test_card_float_equals_the_liability_postings_and_the_card_side(activity: Ac
 
 def test_card_float_as_of_an_earlier_moment_leaves_out_later_entries(activity: Activity) -> None:
     world = activity.world
-    end_of_day_one, _ = card_float_report(world.uow, world.manager(), as_of=DAY_ONE)
+    end_of_day_one, _ = card_float_report(world.uow, world.manager(), as_of=DAY_ONE, cross_check=True)
     at_close, _ = card_float_report(world.uow, world.manager(), as_of=activity.day_one_closed)
     before_opening, _ = card_float_report(world.uow, world.manager(), as_of=datetime(2026, 7, 4, 9, 59, tzinfo=UTC))
-    now, _ = card_float_report(world.uow, world.manager())
+    now, _ = card_float_report(world.uow, world.manager(), cross_check=True)
     assert end_of_day_one.total_minor == at_close.total_minor == 7_460
     assert now.total_minor - end_of_day_one.total_minor == 2_000  # the top-up of day two
     assert (before_opening.total_minor, before_opening.rows) == (0, [])

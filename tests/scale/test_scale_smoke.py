@@ -82,7 +82,7 @@ def test_generated_chain_is_valid_data(db_url: str) -> None:
         uow = UnitOfWork(engine)
         for setup in setups:
             with uow.transaction() as tx:
-                report = read_card_float(tx, load_venue(tx, setup.venue.id))
+                report = read_card_float(tx, load_venue(tx, setup.venue.id), cross_check=True)
             assert report.total_minor == report.card_side_total_minor == expected.float_minor[setup.venue.id]
             assert {row.account_type for row in report.rows} == {"Wallet"}  # spent media hold nothing
 

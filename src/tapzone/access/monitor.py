@@ -9,6 +9,7 @@ soon as its staff member loses the permission or is deactivated.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,8 @@ from tapzone.venues.repo import authorise
 
 RECENT_MAX = 200
 BATCH_MAX = 100
+FLAGGED_MAX = 20
+FLAGGED_WINDOW = timedelta(hours=24)
 
 
 class MonitorEvent(AccessEventView):
@@ -60,6 +63,22 @@ def access_events_after(uow: UnitOfWork, ctx: RequestContext, *, after_id: int, 
         venue = authorise(tx, ctx, Permission.ACCESS_VIEW)
         query = _query(ctx.venue_id).where(access_events.c.id > after_id)
         rows = tx.conn.execute(query.order_by(access_events.c.id).limit(limit)).all()
+    return AccessFeed([_view(row) for row in rows], venue.timezone)
+
+
+def flagged_access_events(
+    uow: UnitOfWork, ctx: RequestContext, *, within: timedelta = FLAGGED_WINDOW, limit: int = FLAGGED_MAX
+) -> AccessFeed:
+    """Passages gates allowed offline that the server found wrong (owing, blocked, not bound, passback, a
+    decision that differs from the server's), newest passage first, from the last `within`: staff follow them
+    up by hand. Read over `ix_access_events_venue_recorded`, so the window bounds the scan."""
+    _check_limit(limit, RECENT_MAX)
+    with uow.transaction() as tx:
+        venue = authorise(tx, ctx, Permission.ACCESS_VIEW)
+        query = _query(ctx.venue_id).where(
+            access_events.c.recorded_at >= tx.now - within, access_events.c.flag.is_not(None)
+        )
+        rows = tx.conn.execute(query.order_by(access_events.c.recorded_at.desc()).limit(limit)).all()
     return AccessFeed([_view(row) for row in rows], venue.timezone)
 
 

@@ -21,7 +21,7 @@ from tapzone.errors import (
     PrepaidValueLeft,
     UnpaidGoods,
 )
-from tapzone.media.lookup import find_medium, usable_medium
+from tapzone.media.lookup import find_medium, lookup_medium, usable_medium
 from tapzone.media.model import MediumKind, MediumState, normalise_uid, refusal_for_state
 from tapzone.money import Money, check_non_negative_amount, minor_in, money_payload
 from tapzone.payments.flow import card_payable
@@ -161,7 +161,7 @@ def _issue_permissions(initial_load: Money | None) -> list[Permission]:
 
 def _medium_for_issue(tx: Tx, ctx: RequestContext, uid: str, kind: MediumKind) -> sa.Row[Any]:
     """The registered medium, or a newly registered one (seed 001 "Registrering av kort/armband")."""
-    row = find_medium(tx, ctx.venue_id, uid)
+    row = lookup_medium(tx, ctx, uid)
     if row is None:
         tx.conn.execute(
             media.insert().values(

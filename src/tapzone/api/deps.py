@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +10,6 @@ from fastapi import Depends, Request
 from tapzone.api.auth import Authenticator, Caller, idempotency_key
 from tapzone.context import RequestContext
 from tapzone.errors import UnsupportedMediaType
-from tapzone.media.lookup_limits import limited_lookups
 from tapzone.store.uow import UnitOfWork
 
 
@@ -26,12 +24,9 @@ def services(request: Request) -> Services:
     return found
 
 
-def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> Iterator[Caller]:
-    """The device and staff member calling; every device request is also one unit of the device's limit on
-    failed medium lookups (media/lookup_limits.py), wherever in the request the medium is looked up."""
-    who = svc.auth.caller(request)
-    with limited_lookups(svc.uow, who.device.device_id):
-        yield who
+def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> Caller:
+    """The device and staff member calling."""
+    return svc.auth.caller(request)
 
 
 def require_json(request: Request) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from tapzone import audit
-from tapzone.ledger import chain
+from tapzone.ledger import chain, float_totals
 from tapzone.ledger.codes import ENTRY_CODES
 from tapzone.ledger.model import UNBUCKETED_PURPOSES, Purpose
 from tapzone.store.tables import (
@@ -151,6 +151,17 @@ def _card_balances_match_liabilities(conn: sa.Connection) -> Iterator[str]:
         )
 
 
+def _float_totals_match_balances(conn: sa.Connection) -> Iterator[str]:
+    for row in float_totals.mismatches(conn):
+        kind = "no account type" if row.account_type_id == float_totals.NO_ACCOUNT_TYPE else "account type"
+        type_label = kind if kind.startswith("no") else f"{kind} {row.account_type_id}"
+        yield (
+            f"card float total of venue {row.venue_id} ({type_label}, {row.medium_kind}, {row.purpose} {row.unit}) "
+            f"is stored as {int(row.stored_balance)} over {int(row.stored_accounts)} account(s) but the balances "
+            f"give {int(row.balance)} over {int(row.accounts)}"
+        )
+
+
 def _prepaid_never_overspent(conn: sa.Connection) -> Iterator[str]:
     reserved = (
         sa.select(holds.c.card_account_id, holds.c.unit, sa.func.sum(holds.c.amount).label("reserved"))
@@ -258,6 +269,7 @@ CHECKS: list[tuple[str, Callable[[sa.Connection], Iterator[str]]]] = [
     ("postings fit their accounts", _postings_match_accounts),
     ("stored balances equal postings", _stored_balances_match_postings),
     ("card balances equal liabilities", _card_balances_match_liabilities),
+    ("card float totals equal balances", _float_totals_match_balances),
     ("prepaid value never overspent", _prepaid_never_overspent),
     ("credit limits kept", _credit_limits_kept),
     ("chain clearing nets out", _chain_clearing_nets_out),

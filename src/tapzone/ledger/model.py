@@ -70,6 +70,7 @@ _KIND_OF: dict[Purpose, AccountKind] = {
 # whose single balance is what that visitor is still owed (each is touched a few times in its life, never hot).
 CARD_PURPOSES = frozenset({Purpose.CARD_MONEY, Purpose.CARD_UNITS})
 UNBUCKETED_PURPOSES = CARD_PURPOSES | {Purpose.CUSTOMER_RECEIVABLE, Purpose.PAYOUTS_DUE}
+CARD_BUCKET = ""  # the one balance row of an unbucketed account (card liabilities are not split per till)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -8,13 +8,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from tapzone.context import RequestContext
-from tapzone.ledger.chain import ChainedEntry, chain_head, sorted_postings
-from tapzone.ledger.model import AccountRef, EntryDraft
+from tapzone.ledger.chain import ChainedEntry, chain_head, sorted_postings, store_heads
+from tapzone.ledger.float_totals import CardMovement, add_card_movements
+from tapzone.ledger.model import CARD_BUCKET, AccountRef, EntryDraft
 from tapzone.store.tables import account_balances, card_balances, journal_entries, ledger_accounts, postings
 from tapzone.store.uow import Tx
 from tapzone.venues.model import Venue
-
-CARD_BUCKET = ""
 
 
 def bucket_for(device_id: int, venue: Venue, tx: Tx) -> str:
@@ -68,9 +67,11 @@ def post_entry(tx: Tx, ctx: RequestContext, venue: Venue, draft: EntryDraft) -> 
         .values(**_entry_row(tx, ctx, venue, draft, account_ids, heads))
         .returning(journal_entries.c.id)
     ).scalar_one()
+    store_heads(tx, heads)
 
     balance_deltas: dict[tuple[int, str], int] = defaultdict(int)
     card_deltas: dict[tuple[int, str], int] = defaultdict(int)
+    movements: list[CardMovement] = []
     rows = []
     for line in draft.lines:
         bucket = venue_bucket if line.account.bucketed else CARD_BUCKET
@@ -89,21 +90,8 @@ def post_entry(tx: Tx, ctx: RequestContext, venue: Venue, draft: EntryDraft) -> 
         if line.account.card_account_id is not None:
             # Holder's view: a credit to the liability is value added to the card.
             card_deltas[(line.account.card_account_id, line.unit)] -= line.amount
-    tx.conn.execute(postings.insert(), rows)
-    for (account_id, bucket), delta in sorted(balance_deltas.items()):
-        tx.upsert_add(
-            account_balances,
-            {"account_id": account_id, "bucket": bucket, "venue_id": venue.id},
-            "balance",
-            delta,
-        )
-    for (card_account_id, unit), delta in sorted(card_deltas.items()):
-        tx.upsert_add(
-            card_balances,
-            {"card_account_id": card_account_id, "unit": unit, "venue_id": venue.id},
-            "balance",
-            delta,
-        )
+            movements.append(CardMovement(account_id, ctx.device_id, line.amount))
+    _write(tx, venue.id, rows, balance_deltas, card_deltas, movements)
     return entry_id
 
 
@@ -127,8 +115,10 @@ def post_entries(tx: Tx, venue: Venue, drafts: Sequence[tuple[RequestContext, En
             [_entry_row(tx, ctx, venue, draft, account_ids, heads) for ctx, draft in drafts],
         ).scalars()
     )
+    store_heads(tx, heads)  # once per device, not per entry
     balance_deltas: dict[tuple[int, str], int] = defaultdict(int)
     card_deltas: dict[tuple[int, str], int] = defaultdict(int)
+    movements: list[CardMovement] = []
     rows = []
     for entry_id, (ctx, draft) in zip(entry_ids, drafts, strict=True):
         venue_bucket = bucket_for(ctx.device_id, venue, tx)
@@ -148,25 +138,8 @@ def post_entries(tx: Tx, venue: Venue, drafts: Sequence[tuple[RequestContext, En
             balance_deltas[(account_id, bucket)] += line.amount
             if line.account.card_account_id is not None:
                 card_deltas[(line.account.card_account_id, line.unit)] -= line.amount
-    tx.conn.execute(postings.insert(), rows)
-    _add_to_balances(
-        tx,
-        account_balances,
-        ["account_id", "bucket"],
-        [
-            {"account_id": a, "bucket": b, "venue_id": venue.id, "balance": d}
-            for (a, b), d in sorted(balance_deltas.items())
-        ],
-    )
-    _add_to_balances(
-        tx,
-        card_balances,
-        ["card_account_id", "unit"],
-        [
-            {"card_account_id": c, "unit": u, "venue_id": venue.id, "balance": d}
-            for (c, u), d in sorted(card_deltas.items())
-        ],
-    )
+                movements.append(CardMovement(account_id, ctx.device_id, line.amount))
+    _write(tx, venue.id, rows, balance_deltas, card_deltas, movements)
     return entry_ids
 
 
@@ -179,7 +152,7 @@ def _entry_row(
     heads: dict[int, tuple[int, str]],
 ) -> dict[str, object]:
     """The journal row of `draft`, linked into its device's hash chain; `heads` carries each device's chain
-    head from one entry of a batch to the next."""
+    head from one entry of a batch to the next, and the caller stores it on the device (`store_heads`)."""
     if ctx.device_id not in heads:
         heads[ctx.device_id] = chain_head(tx, ctx.device_id)
     seq, prev_hash = heads[ctx.device_id]
@@ -213,14 +186,51 @@ def _entry_row(
     }
 
 
-def _add_to_balances(tx: Tx, table: sa.Table, keys: list[str], rows: list[dict[str, object]]) -> None:
-    """Insert balance rows or add to them, in key order. Given as a parameter list, SQLAlchemy sends them as
-    a few multi-row statements; each key appears once, as an upsert may not touch a row twice."""
+def _write(
+    tx: Tx,
+    venue_id: int,
+    rows: list[dict[str, object]],
+    balance_deltas: dict[tuple[int, str], int],
+    card_deltas: dict[tuple[int, str], int],
+    movements: list[CardMovement],
+) -> None:
+    """Insert the postings, then add them to the balances and to the card float's totals."""
+    tx.conn.execute(postings.insert(), rows)
+    after = _add_to_balances(
+        tx,
+        account_balances,
+        ["account_id", "bucket"],
+        [
+            {"account_id": a, "bucket": b, "venue_id": venue_id, "balance": d}
+            for (a, b), d in sorted(balance_deltas.items())
+        ],
+    )
+    # Whether a card account turned zero or non-zero is judged from the balance this very upsert left, which
+    # holds the row's lock until commit: exact even when two tills book on one card at once.
+    add_card_movements(tx, venue_id, movements, {a: balance for (a, b), balance in after.items() if b == CARD_BUCKET})
+    _add_to_balances(
+        tx,
+        card_balances,
+        ["card_account_id", "unit"],
+        [
+            {"card_account_id": c, "unit": u, "venue_id": venue_id, "balance": d}
+            for (c, u), d in sorted(card_deltas.items())
+        ],
+    )
+
+
+def _add_to_balances(
+    tx: Tx, table: sa.Table, keys: list[str], rows: list[dict[str, object]]
+) -> dict[tuple[int, str], int]:
+    """Insert balance rows or add to them, in the order given (key order, DESIGN §4), and return each row's
+    balance after the addition.
+    Given as a parameter list, SQLAlchemy sends them as a few multi-row statements; each key appears once,
+    as an upsert may not touch a row twice."""
     if not rows:
-        return
+        return {}
     statement = tx.insert_for(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c[name] for name in keys],
         set_={"balance": table.c.balance + statement.excluded.balance},
-    )
-    tx.conn.execute(statement, rows)
+    ).returning(*(table.c[name] for name in keys), table.c.balance)
+    return {(row[0], row[1]): int(row[2]) for row in tx.conn.execute(statement, rows)}

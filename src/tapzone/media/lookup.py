@@ -1,4 +1,7 @@
-"""Finding a medium and the card account it pays with, refusing media that may not be used."""
+"""Finding a medium and the card account it pays with, refusing media that may not be used.
+
+A device's lookups by number are limited here (`media/lookup_limits.py`): `lookup_medium`, `usable_medium` and
+`bound_card` refuse with 429 while the device's failed lookups are used up, and count each unknown answer."""
 
 from __future__ import annotations
 
@@ -9,7 +12,15 @@ import sqlalchemy as sa
 
 from tapzone import audit
 from tapzone.context import MediumEntry, RequestContext
-from tapzone.errors import InvalidRequest, MediumNotBound, NotFound, TapzoneError
+from tapzone.errors import (
+    InvalidRequest,
+    MediumNotBound,
+    NotFound,
+    TapzoneError,
+    UnknownMedium,
+    UnknownOrInactiveMedium,
+)
+from tapzone.media.lookup_limits import count_failed_lookup, refuse_if_used_up
 from tapzone.media.model import MediumState, normalise_uid, refusal_for_state, unknown_medium
 from tapzone.plans.card_store import CardAccount, lock_card_accounts
 from tapzone.store.tables import card_accounts, media, visits
@@ -51,14 +62,28 @@ def find_medium(tx: Tx, venue_id: int, uid: str) -> sa.Row[Any] | None:
     return tx.conn.execute(sa.select(media).where(medium_match(venue_id, uid))).first()
 
 
+def lookup_medium(tx: Tx, ctx: RequestContext, uid: str) -> sa.Row[Any] | None:
+    """`find_medium` for a number the calling device sent: refused with 429 while its failed lookups are used
+    up. A caller that answers the miss as unknown raises `failed_lookup(...)`."""
+    refuse_if_used_up(tx, ctx.device_id)
+    return find_medium(tx, ctx.venue_id, uid)
+
+
+def failed_lookup(tx: Tx, ctx: RequestContext, error: TapzoneError) -> TapzoneError:
+    """`error`, to raise; an unknown-medium answer is counted against the device's limit first."""
+    if isinstance(error, (UnknownMedium, UnknownOrInactiveMedium)):
+        count_failed_lookup(tx, ctx.device_id)
+    return error
+
+
 def usable_medium(tx: Tx, ctx: RequestContext, uid: str, entry: MediumEntry) -> sa.Row[Any]:
     require_entry_permission(tx, ctx, entry, uid)
-    row = find_medium(tx, ctx.venue_id, uid)
+    row = lookup_medium(tx, ctx, uid)
     if row is None:
-        raise unknown_medium(entry)
+        raise failed_lookup(tx, ctx, unknown_medium(entry))
     refusal = refusal_for_state(MediumState(row.state), entry)
     if refusal is not None:
-        raise refusal
+        raise failed_lookup(tx, ctx, refusal)
     return row
 
 
@@ -72,6 +97,7 @@ def bound_card(
     """The medium's open visit and the card account to use (the active one unless another is named),
     locked for the rest of the transaction."""
     require_entry_permission(tx, ctx, entry, uid)
+    refuse_if_used_up(tx, ctx.device_id)
     # One round trip for medium, open visit and the chosen card account: this runs on every till action.
     account_match = sa.and_(
         card_accounts.c.visit_id == visits.c.id,
@@ -96,15 +122,15 @@ def bound_card(
         .where(medium_match(ctx.venue_id, uid))
     ).first()
     if row is None:
-        raise unknown_medium(entry)
+        raise failed_lookup(tx, ctx, unknown_medium(entry))
     refusal = refusal_for_state(MediumState(row.state), entry)
     if refusal is not None:
-        raise refusal
+        raise failed_lookup(tx, ctx, refusal)
     if row.visit_id is None:
         error: TapzoneError = (
             unknown_medium(entry) if entry is MediumEntry.TYPED else MediumNotBound("this medium has no open visit")
         )
-        raise error
+        raise failed_lookup(tx, ctx, error)
     account_id = row.account_id
     if account_id is None:
         if card_account_id is not None:
@@ -117,7 +143,7 @@ def bound_card(
         # as a read after that commit would have.
         state = tx.conn.execute(sa.select(media.c.state).where(media.c.id == row.id)).scalar_one()
         now_refused = refusal_for_state(MediumState(state), entry)
-        raise now_refused or MediumNotBound("this card account was closed meanwhile")
+        raise failed_lookup(tx, ctx, now_refused or MediumNotBound("this card account was closed meanwhile"))
     return BoundCard(
         medium_id=row.id,
         medium_uid=row.uid,

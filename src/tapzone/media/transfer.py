@@ -25,7 +25,7 @@ from tapzone.errors import Conflict, InvalidRequest, MediumInUse, NothingToSettl
 from tapzone.ledger.codes import EntryCode
 from tapzone.ledger.model import EntryDraft, card_money, card_units, cash
 from tapzone.ledger.posting import post_entry
-from tapzone.media.lookup import find_medium
+from tapzone.media.lookup import failed_lookup, find_medium, lookup_medium
 from tapzone.media.model import MediumKind, MediumState, normalise_uid, refusal_for_state, unknown_medium
 from tapzone.money import CountUnit
 from tapzone.plans.card_store import CardAccount, accounts_of_visit, lock_card_accounts
@@ -184,9 +184,9 @@ def transfer_lost_medium(uow: UnitOfWork, ctx: RequestContext, *, lost_uid: str,
         # The lost medium is never on the reader: its number is always typed, which needs its own permission
         # wherever the transfer comes from (web till, API, support desk), not only in the web screen.
         authorise(tx, ctx, Permission.MEDIUM_MANUAL_ENTRY)
-        lost = find_medium(tx, ctx.venue_id, lost_uid)
+        lost = lookup_medium(tx, ctx, lost_uid)
         if lost is None:
-            raise unknown_medium(MediumEntry.TYPED)
+            raise failed_lookup(tx, ctx, unknown_medium(MediumEntry.TYPED))
         if lost.kind not in PHYSICAL:
             raise InvalidRequest("a QR medium is not transferred: regenerate its code, or unload it and load another")
         new = _new_medium(tx, ctx, new_uid, lost.kind)
@@ -241,9 +241,9 @@ def swap_media(uow: UnitOfWork, ctx: RequestContext, *, old_uid: str, new_uid: s
 
     def handler(tx: Tx) -> MediumMoveView:
         venue = authorise(tx, ctx, Permission.MEDIUM_ISSUE, Permission.PREPAID_REFUND, Permission.TOPUP)
-        old = find_medium(tx, ctx.venue_id, old_uid)
+        old = lookup_medium(tx, ctx, old_uid)
         if old is None:
-            raise unknown_medium(MediumEntry.READER)
+            raise failed_lookup(tx, ctx, unknown_medium(MediumEntry.READER))
         refusal = refusal_for_state(MediumState(old.state), MediumEntry.READER)
         if refusal is not None:
             raise refusal

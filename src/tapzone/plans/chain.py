@@ -37,7 +37,8 @@ from tapzone.ledger.codes import EntryCode
 from tapzone.ledger.holds import HoldState
 from tapzone.ledger.model import EntryDraft, card_money, card_units, chain_clearing, units_issued
 from tapzone.ledger.posting import post_entry
-from tapzone.media.lookup import find_medium
+from tapzone.media.lookup import failed_lookup, find_medium
+from tapzone.media.lookup_limits import refuse_if_used_up
 from tapzone.media.model import MediumKind, MediumState, normalise_uid, refusal_for_state
 from tapzone.money import CountUnit
 from tapzone.plans.account_types import AccountType
@@ -107,11 +108,12 @@ class _Source:
     last_used_at: datetime | None
 
 
-def _source_account(tx: Tx, source: Venue, uid: str, card_account_id: int | None) -> _Source:
+def _source_account(tx: Tx, ctx: RequestContext, source: Venue, uid: str, card_account_id: int | None) -> _Source:
     """The card account to move, locked: the one named, else the card's active one in the source venue."""
+    refuse_if_used_up(tx, ctx.device_id)  # a lookup by number like any other (media/lookup_limits.py)
     medium = find_medium(tx, source.id, uid)
     if medium is None:
-        raise UnknownMedium(f"this card is not registered in venue {source.id}")
+        raise failed_lookup(tx, ctx, UnknownMedium(f"this card is not registered in venue {source.id}"))
     refusal = refusal_for_state(MediumState(medium.state), MediumEntry.READER)
     if refusal is not None:
         raise refusal
@@ -353,7 +355,7 @@ def transfer_card_account(
         here = authorise(tx, ctx, Permission.ACCOUNT_TRANSFER)
         source = _chain_partner(tx, here, source_venue_id)
         _customer_exists(tx, here.id, customer_id)
-        moved = _source_account(tx, source, uid, source_card_account_id)
+        moved = _source_account(tx, ctx, source, uid, source_card_account_id)
         assert moved.account.account_type_id is not None
         source_type = load_account_type(tx, source.id, moved.account.account_type_id)
         kind = _destination_type(tx, here, source_type)

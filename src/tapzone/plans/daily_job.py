@@ -5,9 +5,10 @@ seed 002: "Einmal täglich prüft die Software alle Konten" — accounts of an a
 `account-delete`, leftover value to breakage). Every change lands in `card_account_changes`.
 
 How it stays correct when interrupted or run twice:
-* Work is done in batches ordered by card-account id, one transaction each. A batch first locks the day's
-  `daily_runs` row (two jobs of one venue take turns batch by batch instead of deadlocking on the same
-  ledger rows), then the card accounts in key order (DESIGN §4), and re-checks each one under the lock.
+* Work is done in batches ordered by validity date and card-account id (the due index's order, so a batch
+  reads only its own rows), one transaction each. A batch first locks the day's `daily_runs` row (two jobs
+  of one venue take turns batch by batch instead of deadlocking on the same ledger rows), then the card
+  accounts in key order (DESIGN §4), and re-checks each one under the lock.
 * Each account is claimed by inserting its change row before anything is booked; (account, code, day) is
   unique, so whatever runs concurrently, an account is renewed or deleted at most once per day.
 * A batch commits its changes, entries and the day's counters together. After a crash a rerun finds the
@@ -40,10 +41,12 @@ from tapzone.plans.daily import (
 from tapzone.plans.daily_store import (
     claim_changes,
     close_expired,
+    due_count,
     due_query,
     extend_validity,
     gather_facts,
     link_entries,
+    logged_today,
     run_row,
     siblings,
     skipped_count,
@@ -98,7 +101,7 @@ class _Counts:
     renewed: int = 0
     deleted: int = 0
     skipped: int = 0
-    last_id: int = 0
+    after: tuple[date, int] | None = None  # the (valid until, id) of the last due account looked at
 
 
 def run_daily(
@@ -123,14 +126,14 @@ def run_daily(
     totals = _Counts()
     while True:
         with uow.transaction() as tx:
-            counts = _run_batch(tx, start, totals.last_id, batch_size)
+            counts = _run_batch(tx, start, totals.after, batch_size)
         if counts is None:
             break
         totals.seen += counts.seen
         totals.renewed += counts.renewed
         totals.deleted += counts.deleted
         totals.skipped += counts.skipped
-        totals.last_id = counts.last_id
+        totals.after = counts.after
         if on_batch is not None:
             on_batch(Progress(totals.seen, max(start.due, totals.seen), totals.renewed, totals.deleted, totals.skipped))
     with uow.transaction() as tx:
@@ -152,18 +155,15 @@ def _start(uow: UnitOfWork, venue_id: int, day: date | None) -> _Start:
         )
         if run_row(tx, venue.id, day).finished_at is not None:
             return _Start(venue, day, device_id, 0, _day_summary(tx, venue.id, day, already_finished=True))
-        due = tx.conn.execute(
-            sa.select(sa.func.count()).select_from(due_query(venue.id, day, 0, None).subquery())
-        ).scalar_one()
-        return _Start(venue, day, device_id, int(due), None)
+        return _Start(venue, day, device_id, due_count(tx, venue.id, day), None)
 
 
-def _run_batch(tx: Tx, start: _Start, after_id: int, batch_size: int) -> _Counts | None:
+def _run_batch(tx: Tx, start: _Start, after: tuple[date, int] | None, batch_size: int) -> _Counts | None:
     """One transaction: the next batch of due accounts, or None (and the day marked finished) when none is left."""
     venue, day = start.venue, start.day
     run_row(tx, venue.id, day, lock=True)
-    candidates = tx.conn.execute(due_query(venue.id, day, after_id, batch_size)).all()
-    if not candidates:
+    due = tx.conn.execute(due_query(venue.id, day, after, batch_size)).all()
+    if not due:
         tx.conn.execute(
             daily_runs.update()
             .where(
@@ -172,6 +172,11 @@ def _run_batch(tx: Tx, start: _Start, after_id: int, batch_size: int) -> _Counts
             .values(finished_at=tx.now)
         )
         return None
+    logged = logged_today(tx, day, [row.id for row in due])
+    candidates = [row for row in due if row.id not in logged]
+    last = (due[-1].valid_until, due[-1].id)
+    if not candidates:
+        return _Counts(after=last)
     ids = [row.id for row in candidates]
     locked = {row.id: row for row in tx.lock_rows(card_accounts, ids + siblings(tx, candidates))}
     facts = gather_facts(tx, venue.currency, day, candidates, locked)
@@ -188,7 +193,7 @@ def _run_batch(tx: Tx, start: _Start, after_id: int, batch_size: int) -> _Counts
         seen=len(candidates),
         renewed=sum(r.renewed for r in renewals),
         deleted=sum(d.deleted for d in deletions),
-        last_id=ids[-1],
+        after=last,
     )
     counts.skipped = len(renewals) + len(deletions) - counts.renewed - counts.deleted
     tx.conn.execute(

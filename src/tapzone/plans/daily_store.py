@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from tapzone.errors import Conflict
 from tapzone.money import CountUnit
@@ -36,6 +37,14 @@ CLOSED_REASON_EXPIRED = "expired"
 CHANGE_CODES = [code.value for code in ChangeCode]
 
 
+def _among(tx: Tx, column: sa.ColumnElement[int], ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter: a batch's 500 placeholders would make
+    a query text too long for psycopg's cache, and parsing it again each batch costs more than running it."""
+    if tx.is_postgres:
+        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.BigInteger())))
+    return column.in_(ids)
+
+
 def system_device(tx: Tx, venue_id: int) -> int:
     """The device the job's journal entries are booked on (every entry names one): created on first use."""
     tx.insert_ignore(
@@ -58,20 +67,20 @@ def run_row(tx: Tx, venue_id: int, day: date, *, lock: bool = False) -> sa.Row[A
     return tx.conn.execute(query.with_for_update() if lock and tx.is_postgres else query).one()
 
 
-def due_query(venue_id: int, day: date, after_id: int, limit: int | None) -> sa.Select[Any]:
-    """Open accounts whose type renews or deletes them and whose date has come, not yet logged today."""
-    logged_today = (
-        sa.select(card_account_changes.c.id)
-        .where(
-            card_account_changes.c.card_account_id == card_accounts.c.id,
-            card_account_changes.c.code.in_(CHANGE_CODES),
-            card_account_changes.c.business_day == day,
-        )
-        .exists()
-    )
+def due_query(
+    venue_id: int, day: date, after: tuple[date, int] | None = None, limit: int | None = None, *, unlogged: bool = False
+) -> sa.Select[Any]:
+    """Open accounts whose type renews or deletes them and whose date has come, in (valid until, id) order
+    after `after`: a range of ix_card_accounts_open_due, so a batch reads its own rows and not the venue's.
+
+    Whether the day already logged an account is left to `logged_today` (or `unlogged=True`, a NOT EXISTS for
+    one-off reads): as an anti-join in every batch the planner, whose statistics know no change of a day that
+    has just begun, re-scans the day's changes for each due account, and the job slows down as it goes.
+    """
     query = (
         sa.select(
             card_accounts.c.id,
+            card_accounts.c.valid_until,
             card_accounts.c.visit_id,
             card_accounts.c.is_active,
             account_types.c.name.label("type_name"),
@@ -83,17 +92,61 @@ def due_query(venue_id: int, day: date, after_id: int, limit: int | None) -> sa.
         .select_from(card_accounts.join(account_types, account_types.c.id == card_accounts.c.account_type_id))
         .where(
             card_accounts.c.venue_id == venue_id,
-            card_accounts.c.id > after_id,
             card_accounts.c.closed_at.is_(None),
+            card_accounts.c.valid_until <= day,  # the index range; the type decides below
             sa.or_(
                 sa.and_(account_types.c.auto_renew.is_(True), card_accounts.c.valid_until <= day),
                 sa.and_(account_types.c.delete_on_expiry.is_(True), card_accounts.c.valid_until < day),
             ),
-            ~logged_today,
         )
-        .order_by(card_accounts.c.id)
+        .order_by(card_accounts.c.valid_until, card_accounts.c.id)
     )
+    if after is not None:
+        query = query.where(sa.tuple_(card_accounts.c.valid_until, card_accounts.c.id) > sa.tuple_(*after))
+    if unlogged:
+        query = query.where(~_logged_on(day, card_accounts.c.id).exists())
     return query if limit is None else query.limit(limit)
+
+
+def _logged_on(day: date, account_id: sa.ColumnElement[int]) -> sa.Select[Any]:
+    return sa.select(card_account_changes.c.card_account_id).where(
+        card_account_changes.c.card_account_id == account_id,
+        card_account_changes.c.code.in_(CHANGE_CODES),
+        card_account_changes.c.business_day == day,
+    )
+
+
+def logged_today(tx: Tx, day: date, ids: list[int]) -> set[int]:
+    """Which of these accounts the day has already renewed, deleted or skipped (a probe of the unique index)."""
+    if not ids:
+        return set()
+    query = sa.select(card_account_changes.c.card_account_id).where(
+        _among(tx, card_account_changes.c.card_account_id, ids),
+        card_account_changes.c.code.in_(CHANGE_CODES),
+        card_account_changes.c.business_day == day,
+    )
+    return set(tx.conn.execute(query).scalars())
+
+
+def due_count(tx: Tx, venue_id: int, day: date) -> int:
+    """How many due accounts the day has not logged yet. Two flat reads, the due ids and the day's logged
+    ones, and the difference taken here: joined in SQL, a planner that believes the day has no changes yet
+    (stale statistics, a resumed run) nests one read in the other and a resumed run takes minutes."""
+    logged = set(
+        tx.conn.execute(
+            sa.select(card_account_changes.c.card_account_id).where(
+                card_account_changes.c.venue_id == venue_id,
+                card_account_changes.c.code.in_(CHANGE_CODES),
+                card_account_changes.c.business_day == day,
+            )
+        ).scalars()
+    )
+    due = due_query(venue_id, day).order_by(None)
+    if not logged:
+        return int(tx.conn.execute(sa.select(sa.func.count()).select_from(due.subquery())).scalar_one())
+    return sum(
+        1 for account in tx.conn.execute(due.with_only_columns(card_accounts.c.id)).scalars() if account not in logged
+    )
 
 
 def siblings(tx: Tx, candidates: Sequence[sa.Row[Any]]) -> list[int]:
@@ -105,7 +158,7 @@ def siblings(tx: Tx, candidates: Sequence[sa.Row[Any]]) -> list[int]:
     return list(
         tx.conn.execute(
             sa.select(card_accounts.c.id).where(
-                card_accounts.c.visit_id.in_(sorted(visit_ids)), card_accounts.c.closed_at.is_(None)
+                _among(tx, card_accounts.c.visit_id, sorted(visit_ids)), card_accounts.c.closed_at.is_(None)
             )
         ).scalars()
     )
@@ -156,7 +209,7 @@ def _balances(tx: Tx, ids: list[int]) -> dict[int, dict[str, int]]:
     if ids:
         rows = tx.conn.execute(
             sa.select(card_balances.c.card_account_id, card_balances.c.unit, card_balances.c.balance).where(
-                card_balances.c.card_account_id.in_(ids)
+                _among(tx, card_balances.c.card_account_id, ids)
             )
         )
         for row in rows:
@@ -169,7 +222,7 @@ def _reserved(tx: Tx, ids: list[int]) -> dict[int, dict[str, int]]:
     if ids:
         rows = tx.conn.execute(
             sa.select(holds.c.card_account_id, holds.c.unit, sa.func.sum(holds.c.amount).label("reserved"))
-            .where(holds.c.card_account_id.in_(ids), holds.c.state == "reserved")
+            .where(_among(tx, holds.c.card_account_id, ids), holds.c.state == "reserved")
             .group_by(holds.c.card_account_id, holds.c.unit)
         )
         for row in rows:
@@ -183,7 +236,7 @@ def _open_tab_lines(tx: Tx, ids: list[int]) -> dict[int, int]:
     rows = tx.conn.execute(
         sa.select(tabs.c.card_account_id, sa.func.count(tab_lines.c.id).label("lines"))
         .select_from(tabs.join(tab_lines, tab_lines.c.tab_id == tabs.c.id))
-        .where(tabs.c.card_account_id.in_(ids), tabs.c.state == "open", tab_lines.c.state == "open")
+        .where(_among(tx, tabs.c.card_account_id, ids), tabs.c.state == "open", tab_lines.c.state == "open")
         .group_by(tabs.c.card_account_id)
     )
     return {row.card_account_id: int(row.lines) for row in rows}
@@ -200,7 +253,7 @@ def _payers(tx: Tx, ids: list[int]) -> dict[int, int]:
                 contracts, contracts.c.card_account_id == card_accounts.c.id
             )
         )
-        .where(card_accounts.c.id.in_(ids))
+        .where(_among(tx, card_accounts.c.id, ids))
     )
     return {row.id: int(row.payer) for row in rows if row.payer is not None}
 
@@ -236,6 +289,8 @@ def claim_changes(
     ]
     if not rows:
         return set()
+    if tx.is_postgres:
+        return {(row.card_account_id, ChangeCode(row.code)) for row in tx.conn.execute(_CLAIM_PG, _columns(rows))}
     statement = (
         tx.insert_for(card_account_changes)
         .on_conflict_do_nothing(index_elements=["card_account_id", "code", "business_day"])
@@ -243,6 +298,41 @@ def claim_changes(
     )
     # Executed with a parameter list, so SQLAlchemy batches it with one cached statement ("insertmanyvalues").
     return {(row.card_account_id, ChangeCode(row.code)) for row in tx.conn.execute(statement, rows)}
+
+
+# PostgreSQL: the batch's rows as one array per column, so the statement text is the same for every batch
+# (a multi-row VALUES list of 500 rows × 8 parameters is parsed again by the driver each time).
+_CLAIM_PG = sa.text(
+    "INSERT INTO card_account_changes"
+    " (venue_id, card_account_id, code, business_day, valid_until_before, valid_until_after, note, recorded_at)"
+    " SELECT :venue_id, t.account, t.code, :business_day, t.until_before, t.until_after, t.note, :recorded_at"
+    " FROM unnest(:accounts, :codes, :befores, :afters, :notes) AS t(account, code, until_before, until_after, note)"
+    " ON CONFLICT (card_account_id, code, business_day) DO NOTHING"
+    " RETURNING card_account_id, code"
+).bindparams(
+    sa.bindparam("venue_id", type_=sa.BigInteger()),
+    sa.bindparam("business_day", type_=sa.Date()),
+    sa.bindparam("recorded_at", type_=card_account_changes.c.recorded_at.type),
+    sa.bindparam("accounts", type_=postgresql.ARRAY(sa.BigInteger())),
+    sa.bindparam("codes", type_=postgresql.ARRAY(sa.String())),
+    sa.bindparam("befores", type_=postgresql.ARRAY(sa.Date())),
+    sa.bindparam("afters", type_=postgresql.ARRAY(sa.Date())),
+    sa.bindparam("notes", type_=postgresql.ARRAY(sa.String())),
+)
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    first = rows[0]
+    return {
+        "venue_id": first["venue_id"],
+        "business_day": first["business_day"],
+        "recorded_at": first["recorded_at"],
+        "accounts": [r["card_account_id"] for r in rows],
+        "codes": [r["code"] for r in rows],
+        "befores": [r["valid_until_before"] for r in rows],
+        "afters": [r["valid_until_after"] for r in rows],
+        "notes": [r["note"] for r in rows],
+    }
 
 
 def link_entries(tx: Tx, day: date, entry_ids: dict[tuple[int, ChangeCode], int]) -> None:
@@ -277,12 +367,12 @@ def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> Non
         return
     tx.conn.execute(
         card_accounts.update()
-        .where(card_accounts.c.id.in_(ids))
+        .where(_among(tx, card_accounts.c.id, ids))
         .values(closed_at=tx.now, closed_reason=CLOSED_REASON_EXPIRED, is_active=False)
     )
     tx.conn.execute(
         tabs.update()
-        .where(tabs.c.card_account_id.in_(ids), tabs.c.state == "open")
+        .where(_among(tx, tabs.c.card_account_id, ids), tabs.c.state == "open")
         .values(state="closed", closed_at=tx.now)
     )
     orphaned = sorted({locked[i].visit_id for i in ids if locked[i].is_active})
@@ -290,7 +380,7 @@ def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> Non
         return
     rows = tx.conn.execute(
         sa.select(card_accounts.c.id, card_accounts.c.visit_id, card_accounts.c.is_active)
-        .where(card_accounts.c.visit_id.in_(orphaned), card_accounts.c.closed_at.is_(None))
+        .where(_among(tx, card_accounts.c.visit_id, orphaned), card_accounts.c.closed_at.is_(None))
         .order_by(card_accounts.c.id)
     ).all()
     first_open: dict[int, int] = {}
@@ -301,7 +391,7 @@ def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> Non
             has_active.add(row.visit_id)
     successors = [account for visit, account in first_open.items() if visit not in has_active]
     if successors:
-        tx.conn.execute(card_accounts.update().where(card_accounts.c.id.in_(successors)).values(is_active=True))
+        tx.conn.execute(card_accounts.update().where(_among(tx, card_accounts.c.id, successors)).values(is_active=True))
 
 
 def skipped_count(tx: Tx, venue_id: int, day: date) -> int:

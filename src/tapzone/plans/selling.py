@@ -23,7 +23,8 @@ from tapzone.fiscal.profiles import book_advance_received
 from tapzone.ledger.codes import EntryCode
 from tapzone.ledger.model import EntryDraft, card_money, card_units, deposits_held, units_issued
 from tapzone.ledger.posting import post_entry
-from tapzone.media.lookup import find_medium, usable_medium
+from tapzone.media.lookup import lookup_medium, usable_medium
+from tapzone.media.lookup_limits import refuse_if_used_up
 from tapzone.media.model import MediumKind, normalise_uid
 from tapzone.money import CountUnit, Money
 from tapzone.payments.flow import card_gate, card_payable
@@ -284,7 +285,7 @@ class _Target:
 
 
 def _target(tx: Tx, ctx: RequestContext, uid: str, kind: AccountType, entry: MediumEntry) -> _Target:
-    medium = find_medium(tx, ctx.venue_id, uid)
+    medium = lookup_medium(tx, ctx, uid)
     if medium is None:
         return _Target(None, None, None, None)
     usable_medium(tx, ctx, uid, entry)
@@ -517,6 +518,7 @@ def type_for_medium(uow: UnitOfWork, ctx: RequestContext, *, medium_uid: str) ->
     with uow.transaction() as tx:
         authorise(tx, ctx, Permission.ACCOUNT_SELL)
         uid = normalise_uid(medium_uid)
+        refuse_if_used_up(tx, ctx.device_id)  # a till out of lookups learns nothing about any number
         return type_for_card_number(tx, ctx.venue_id, uid), display_number(uid, card_number_digits(tx, ctx.venue_id))
 
 

@@ -1,11 +1,12 @@
 """Card float (seed 004 "Card Float Bericht"): what the venue owes its card holders, as of any moment.
 
-The float is read from the ledger's card liability accounts alone — their materialised balances less the
-postings of entries that took effect after the cut-off — so a past date is answered exactly, and the figure for
-now can be held against the card-side balances, an independent source (DESIGN §3). A lost medium whose value
-was transferred holds nothing: the transfer entry debited its accounts, so it counts 0 without any special case
-here. Counted units (bonus, minutes, visits) are owed too but are not money; they are reported per unit, never added in.
-"""
+The float is read from the ledger's card liability accounts alone: the totals kept beside them with every
+booking (ledger/float_totals.py), less what the entries after the cut-off changed, so a past date is answered
+exactly and "now" reads a few dozen rows however many cards the venue has. On request the figure for now is
+held against the card-side balances, an independent source (DESIGN §3). A lost medium whose value was
+transferred holds nothing: the transfer entry debited its accounts, so it counts 0 without any special case
+here. Counted units (bonus, minutes, visits) are owed too but are not money; they are reported per unit, never
+added in."""
 
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from tapzone.errors import InvalidRequest
-from tapzone.ledger.model import Purpose
-from tapzone.ledger.posting import CARD_BUCKET
+from tapzone.ledger.float_totals import CARD_PURPOSE_VALUES, NO_ACCOUNT_TYPE
+from tapzone.ledger.model import CARD_BUCKET, Purpose
 from tapzone.reports.shapes import Bars, Table
 from tapzone.store.tables import (
     account_balances,
     account_types,
     card_accounts,
     card_balances,
+    card_float_totals,
     journal_entries,
     ledger_accounts,
     media,
@@ -70,8 +72,8 @@ class CardFloat(BaseModel):
     by_medium_kind: list[Subtotal]
     total_minor: int
     units: list[UnitFloatRow]
-    # What the card accounts themselves hold now; only for a cut-off that is not in the past, where both
-    # sources must agree. A difference is what `tapzone check` reports.
+    # What the card accounts themselves hold now, when a cross-check was asked for and the cut-off is not in
+    # the past, where both sources must agree. A difference is what `tapzone check` reports.
     card_side_total_minor: int | None
 
 
@@ -101,35 +103,13 @@ def cut_off(venue: Venue, now: datetime, as_of: datetime | date | None) -> tuple
     return next_midnight - timedelta(microseconds=1), as_of
 
 
-def read_card_float(tx: Tx, venue: Venue, as_of: datetime | date | None = None) -> CardFloat:
+def read_card_float(
+    tx: Tx, venue: Venue, as_of: datetime | date | None = None, *, cross_check: bool = False
+) -> CardFloat:
+    """The float at the cut-off. `cross_check` also sums what the card accounts themselves hold — every card
+    account of the venue, so it is off by default; `tapzone check` compares the two sources in full."""
     moment, day = cut_off(venue, tx.now, as_of)
-    per_account = _liabilities_at(venue, moment, day).subquery()
-    grouped = tx.conn.execute(
-        sa.select(
-            card_accounts.c.account_type_id,
-            account_types.c.number,
-            account_types.c.name,
-            media.c.kind,
-            per_account.c.purpose,
-            per_account.c.unit,
-            sa.func.count().label("accounts"),
-            sa.func.sum(per_account.c.total).label("total"),
-        )
-        .select_from(
-            per_account.join(card_accounts, card_accounts.c.id == per_account.c.card_account_id)
-            .join(media, media.c.id == card_accounts.c.medium_id)
-            .outerjoin(account_types, account_types.c.id == card_accounts.c.account_type_id)
-        )
-        .group_by(
-            card_accounts.c.account_type_id,
-            account_types.c.number,
-            account_types.c.name,
-            media.c.kind,
-            per_account.c.purpose,
-            per_account.c.unit,
-        )
-    ).all()
-    rows, units = _split(grouped)
+    rows, units = _split(tx.conn.execute(_float_at(venue, moment, day)).all())
     return CardFloat(
         venue_id=venue.id,
         currency=venue.currency,
@@ -140,37 +120,77 @@ def read_card_float(tx: Tx, venue: Venue, as_of: datetime | date | None = None) 
         by_medium_kind=_subtotals(rows, lambda row: row.medium_kind),
         total_minor=sum(row.balance_minor for row in rows),
         units=units,
-        card_side_total_minor=_card_side_total(tx, venue) if moment >= tx.now else None,
+        card_side_total_minor=_card_side_total(tx, venue) if cross_check and moment >= tx.now else None,
     )
 
 
-def _liabilities_at(venue: Venue, moment: datetime, day: date | None) -> sa.Select[Any]:
-    """Each card liability account's balance at the cut-off: its materialised ledger balance (the sum of all
-    its postings, kept in the same transaction as the postings and re-derived by `tapzone check`) minus the
-    postings of entries that took effect after the cut-off. Exact for any date, and it reads only the
-    entries after the cut-off — none for "now" — instead of every posting the venue ever made. A whole
-    business day is selected by the day each entry was booked on, which is how tills count days; a moment
-    by the entry's effective time (both indexed, migration 0009)."""
+def _float_at(venue: Venue, moment: datetime, day: date | None) -> sa.Select[Any]:
+    """The float per account type, medium kind, purpose and unit at the cut-off, in one statement so both
+    halves see the same commits: the totals kept with every booking (ledger/float_totals.py) less what the
+    entries after the cut-off changed — their amounts, and for each account they touched whether it was
+    non-zero then rather than now. Exact for any date; it reads the entries after the cut-off only (none
+    for "now"), by business day for a whole day, which is how tills count days, else by effective time
+    (both indexed, migration 0009)."""
     later = journal_entries.c.business_day > day if day is not None else journal_entries.c.effective_at > moment
-    card_purposes = [Purpose.CARD_MONEY.value, Purpose.CARD_UNITS.value]
-    now = sa.select(account_balances.c.account_id, account_balances.c.balance.label("amount")).where(
-        account_balances.c.venue_id == venue.id, account_balances.c.bucket == CARD_BUCKET
+    kept = sa.select(
+        card_float_totals.c.account_type_id,
+        card_float_totals.c.medium_kind,
+        card_float_totals.c.purpose,
+        card_float_totals.c.unit,
+        card_float_totals.c.balance.label("total"),
+        card_float_totals.c.accounts,
+    ).where(card_float_totals.c.venue_id == venue.id)
+    moved = (
+        sa.select(postings.c.account_id, sa.func.sum(postings.c.amount).label("amount"))
+        .select_from(
+            postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id).join(
+                ledger_accounts, ledger_accounts.c.id == postings.c.account_id
+            )
+        )
+        .where(journal_entries.c.venue_id == venue.id, later, ledger_accounts.c.purpose.in_(CARD_PURPOSE_VALUES))
+        .group_by(postings.c.account_id)
+        .subquery()
     )
-    undone = (
-        sa.select(postings.c.account_id, (-postings.c.amount).label("amount"))
-        .select_from(postings.join(journal_entries, journal_entries.c.id == postings.c.entry_id))
-        .where(journal_entries.c.venue_id == venue.id, later)
+    now = sa.func.coalesce(account_balances.c.balance, 0)
+    undone = sa.select(
+        sa.func.coalesce(card_accounts.c.account_type_id, NO_ACCOUNT_TYPE),
+        media.c.kind,
+        ledger_accounts.c.purpose,
+        ledger_accounts.c.unit,
+        (-moved.c.amount).label("total"),
+        (sa.case((now - moved.c.amount != 0, 1), else_=0) - sa.case((now != 0, 1), else_=0)).label("accounts"),
+    ).select_from(
+        moved.join(ledger_accounts, ledger_accounts.c.id == moved.c.account_id)
+        .join(card_accounts, card_accounts.c.id == ledger_accounts.c.card_account_id)
+        .join(media, media.c.id == card_accounts.c.medium_id)
+        .outerjoin(
+            account_balances,
+            sa.and_(account_balances.c.account_id == moved.c.account_id, account_balances.c.bucket == CARD_BUCKET),
+        )
     )
-    both = sa.union_all(now, undone).subquery()
-    total = sa.func.sum(both.c.amount)
+    both = sa.union_all(kept, undone).subquery()
+    total, accounts = sa.func.sum(both.c.total), sa.func.sum(both.c.accounts)
     return (
         sa.select(
-            ledger_accounts.c.card_account_id, ledger_accounts.c.purpose, ledger_accounts.c.unit, total.label("total")
+            both.c.account_type_id,
+            account_types.c.number,
+            account_types.c.name,
+            both.c.medium_kind.label("kind"),
+            both.c.purpose,
+            both.c.unit,
+            accounts.label("accounts"),
+            total.label("total"),
         )
-        .select_from(both.join(ledger_accounts, ledger_accounts.c.id == both.c.account_id))
-        .where(ledger_accounts.c.purpose.in_(card_purposes))
-        .group_by(ledger_accounts.c.card_account_id, ledger_accounts.c.purpose, ledger_accounts.c.unit)
-        .having(total != 0)
+        .select_from(both.outerjoin(account_types, account_types.c.id == both.c.account_type_id))
+        .group_by(
+            both.c.account_type_id,
+            account_types.c.number,
+            account_types.c.name,
+            both.c.medium_kind,
+            both.c.purpose,
+            both.c.unit,
+        )
+        .having(sa.or_(total != 0, accounts != 0))
     )
 
 
@@ -193,7 +213,7 @@ def _split(grouped: Sequence[Any]) -> tuple[list[FloatRow], list[UnitFloatRow]]:
         if row.purpose == Purpose.CARD_MONEY.value:
             rows.append(
                 FloatRow(
-                    account_type_id=row.account_type_id,
+                    account_type_id=row.account_type_id or None,
                     account_type_number=row.number,
                     account_type=name,
                     medium_kind=row.kind,
@@ -204,7 +224,7 @@ def _split(grouped: Sequence[Any]) -> tuple[list[FloatRow], list[UnitFloatRow]]:
         else:
             units.append(
                 UnitFloatRow(
-                    account_type_id=row.account_type_id,
+                    account_type_id=row.account_type_id or None,
                     account_type_number=row.number,
                     account_type=name,
                     unit=row.unit,

@@ -41,10 +41,12 @@ def read_for_venue(uow: UnitOfWork, venue_id: int, read: Callable[[Tx, Venue], T
 
 
 def card_float_report(
-    uow: UnitOfWork, ctx: RequestContext, *, as_of: datetime | date | None = None
+    uow: UnitOfWork, ctx: RequestContext, *, as_of: datetime | date | None = None, cross_check: bool = False
 ) -> tuple[CardFloat, Venue]:
     """The card float as of a moment or the end of a business day (default: now)."""
-    return _authorised(uow, ctx, lambda tx, venue: card_float.read_card_float(tx, venue, as_of))
+    return _authorised(
+        uow, ctx, lambda tx, venue: card_float.read_card_float(tx, venue, as_of, cross_check=cross_check)
+    )
 
 
 def open_tabs_report(uow: UnitOfWork, ctx: RequestContext, *, query: OpenTabsQuery) -> tuple[OpenTabs, Venue]:

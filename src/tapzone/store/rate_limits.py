@@ -62,35 +62,29 @@ def claim_attempt(tx: Tx, claims: list[tuple[Limit, str]]) -> None:
         )
 
 
-def retry_after_if_used_up(conn: sa.Connection, now: datetime, claims: list[tuple[Limit, str]]) -> int | None:
-    """Seconds until the first of these limits frees up again when any of them is used up now, else None.
-    A read without locks: for refusing early, never for admitting an attempt (`claim_attempt` does that)."""
-    waits: list[int] = []
-    for limit, key in claims:
-        row = conn.execute(
-            sa.select(rate_limits.c.window_start, rate_limits.c.count).where(
-                rate_limits.c.scope == limit.scope, rate_limits.c.key == _key(key)
-            )
-        ).first()
-        if row is None:
-            continue
-        window_start, count = row
-        if window_start + limit.window > now and count >= limit.attempts:
-            waits.append(_seconds_until(window_start + limit.window, now))
-    return max(waits) if waits else None
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    used: int  # attempts counted in the limit's current window (0 when none is open)
+    retry_after: int | None  # seconds until the window ends when it is used up, else None
 
 
-def attempts_used(conn: sa.Connection, now: datetime, limit: Limit, key: str) -> int:
-    """Attempts counted in the limit's current window (0 when none is open). A read without locks."""
+def window_state(conn: sa.Connection, now: datetime, limit: Limit, key: str) -> WindowState:
+    """How much of the limit `key` has used now, in one read without locks: for refusing early, never for
+    admitting an attempt (`claim_attempt` does that)."""
     row = conn.execute(
         sa.select(rate_limits.c.window_start, rate_limits.c.count).where(
             rate_limits.c.scope == limit.scope, rate_limits.c.key == _key(key)
         )
     ).first()
     if row is None:
-        return 0
+        return WindowState(used=0, retry_after=None)
     window_start, count = row
-    return 0 if window_start + limit.window <= now else int(count)
+    if window_start + limit.window <= now:
+        return WindowState(used=0, retry_after=None)
+    used_up = count >= limit.attempts
+    return WindowState(
+        used=int(count), retry_after=_seconds_until(window_start + limit.window, now) if used_up else None
+    )
 
 
 def purge_expired(tx: Tx) -> int:

@@ -70,6 +70,13 @@ devices = sa.Table(
     _created(),
     # A till may override the venue's pay_with_medium (seed 001: per computer); NULL follows the venue.
     sa.Column("pay_with_medium", sa.Boolean, nullable=True),
+    # Where the device's journal and audit hash chains end (DESIGN §4), set in the transaction that appends
+    # to them, on this row which that transaction already holds: `tapzone check` compares them with the
+    # chains' last rows, so a chain cut short at its newest end is found too (migration 0013).
+    sa.Column("journal_head_seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("journal_head_hash", sa.String(64), nullable=False, server_default="0" * 64),
+    sa.Column("audit_head_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("audit_head_hash", sa.String(64), nullable=False, server_default="0" * 64),
     sa.UniqueConstraint("venue_id", "name"),
 )
 
@@ -195,6 +202,15 @@ card_accounts = sa.Table(
     sa.Column("last_used_at", UTCDateTime(), nullable=True),
     # Why the account closed: returned with the medium, deleted on expiry, transferred to another venue.
     sa.Column("closed_reason", sa.String(16), nullable=True),
+    # The daily job's due set, in its batch order: a venue's open accounts by validity end (issue 9).
+    sa.Index(
+        "ix_card_accounts_open_due",
+        "venue_id",
+        "valid_until",
+        "id",
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
 )
 
 # The card-side record of what each card account holds (holder's view: positive = owed to the holder).
@@ -363,6 +379,23 @@ account_balances = sa.Table(
     sa.Column("bucket", sa.String(48), primary_key=True),
     _venue(),
     sa.Column("balance", Amount, nullable=False),
+)
+
+# The card float, pre-aggregated (ledger/float_totals.py): the card liability balances summed per account
+# type, medium kind, purpose and unit, and how many of those accounts are non-zero. Kept per booking device
+# (`slot`), so each till adds to rows only it writes; slot 0 holds what was there when the table came
+# (migration 0011). No foreign keys: 0 stands for "no account type" and for that slot.
+card_float_totals = sa.Table(
+    "card_float_totals",
+    metadata,
+    sa.Column("venue_id", ID, primary_key=True),
+    sa.Column("slot", ID, primary_key=True),
+    sa.Column("account_type_id", ID, primary_key=True),
+    sa.Column("medium_kind", sa.String(16), primary_key=True),
+    sa.Column("purpose", sa.String(32), primary_key=True),
+    sa.Column("unit", sa.String(16), primary_key=True),
+    sa.Column("balance", Amount, nullable=False),
+    sa.Column("accounts", sa.BigInteger, nullable=False),
 )
 
 idempotency_keys = sa.Table(

@@ -9,8 +9,8 @@ in primary-key order, so no two requests can wait on each other in a cycle:
   3. visits — for a party every open visit of the party;
   4. card accounts, which guard everything hanging off them: tabs, tab lines, holds, card balances — and
      then a cashless payment's row, which the booking marks booked (elsewhere it is locked alone);
-  5. the device row of the requesting device (`Tx.lock_device`), which guards the device's journal chain
-     head and audit chain, and is taken before
+  5. the device row of the requesting device (`Tx.lock_device`), which guards the device's journal and
+     audit chains and records their heads (updated in place under the same lock), and is taken before
   6. the device's counters (receipt, shift and Z-report numbers) and
   7. its TSE signer row.
 
@@ -64,6 +64,9 @@ class Tx:
     devices_locked: set[int] = field(default_factory=set)
     # Work to do once the use case is done, still inside the transaction: audit rows (see the lock order).
     at_end_actions: list[Callable[[], None]] = field(default_factory=list)
+    # Work to do once the transaction rolled back because the use case raised, told the exception: what must
+    # outlast the rollback, such as counting a failed medium lookup (media/lookup_limits.py).
+    after_rollback_actions: list[Callable[[BaseException], None]] = field(default_factory=list)
 
     def lock_device(self, device_id: int) -> None:
         """Lock the device's row until commit: its journal chain, audit chain, counters and signer follow.
@@ -85,6 +88,15 @@ class Tx:
     def run_at_end(self) -> None:
         while self.at_end_actions:
             self.at_end_actions.pop(0)()
+
+    def after_rollback(self, action: Callable[[BaseException], None]) -> None:
+        """Run `action` with the use case's exception once its rollback is done, outside any transaction; it
+        may raise an exception of its own in place of that one. Not run when the transaction commits."""
+        self.after_rollback_actions.append(action)
+
+    def run_after_rollback(self, error: BaseException) -> None:
+        while self.after_rollback_actions:
+            self.after_rollback_actions.pop(0)(error)
 
     @property
     def is_postgres(self) -> bool:
@@ -149,10 +161,16 @@ class UnitOfWork:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.engine.begin() as conn:
-            tx = Tx(conn=conn, now=self.clock.now())
-            yield tx
-            tx.run_at_end()  # skipped when the body raised: the rollback takes everything back
+        tx: Tx | None = None
+        try:
+            with self.engine.begin() as conn:
+                tx = Tx(conn=conn, now=self.clock.now())
+                yield tx
+                tx.run_at_end()  # skipped when the body raised: the rollback takes everything back
+        except BaseException as error:
+            if tx is not None:
+                tx.run_after_rollback(error)
+            raise
         # Reached only after COMMIT succeeded: an exception inside rolls back and skips this.
         if tx.observations:
             for observer in self.observers:

@@ -5,6 +5,10 @@ every new event as a rendered table row (htmx-ext-sse swaps it in). The stream p
 listening inside this process, because taps also arrive through the MQTT bridge and other workers. On a till,
 a failed exit links to `/till?medium=…`, which opens that medium's tab for settlement (seed 001: "gå till
 kassan och direkt få upp beställningen").
+
+Passages a gate allowed offline and the server flagged on upload (owing, blocked, not bound, passback, a
+decision that differs) carry their flag in their row, and the page opens with the last day's flagged passages
+listed above the events, so a flag on a row long scrolled away, or set on an older event, is not missed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from tapzone.access.model import DISPLAY_TEXTS, Reason
-from tapzone.access.monitor import AccessFeed, MonitorEvent, access_events_after, recent_access_events
+from tapzone.access.monitor import (
+    AccessFeed,
+    MonitorEvent,
+    access_events_after,
+    flagged_access_events,
+    recent_access_events,
+)
+from tapzone.access.offline_model import OfflineFlag
 from tapzone.errors import PermissionDenied, Unauthenticated
 from tapzone.venues.credentials import identify_staff
 from tapzone.venues.model import DeviceKind
@@ -55,6 +66,15 @@ REASON_LABELS: dict[Reason, str] = {
     Reason.OVERSTAY_UNPAID: "Time exceeded",
 }
 
+# What the server found wrong with a passage a gate allowed offline (offline_apply): staff follow these up.
+FLAG_LABELS: dict[OfflineFlag, str] = {
+    OfflineFlag.OWING: "Passed offline while owing",
+    OfflineFlag.BLOCKED: "Passed offline while blocked",
+    OfflineFlag.NOT_BOUND: "Passed offline, medium not bound",
+    OfflineFlag.PASSBACK: "Passed offline, second entry without exit",
+    OfflineFlag.DECIDED_ONLINE_OTHERWISE: "Offline decision differs from the server's",
+}
+
 
 def _at_till(who: Screen) -> bool:
     # Only a till can open a tab; a gate's own screen shows the failed exit without the link.
@@ -66,6 +86,10 @@ def _row(event: MonitorEvent, timezone: str, language: str, *, resolved: bool = 
         reason: Reason | None = Reason(event.reason)
     except ValueError:
         reason = None  # a code newer than this screen: shown as it is
+    try:
+        flag: OfflineFlag | None = OfflineFlag(event.flag) if event.flag else None
+    except ValueError:
+        flag = None
     return {
         "id": event.id,
         "time": format_time(event.recorded_at, format="medium", tzinfo=ZoneInfo(timezone), locale=language),
@@ -79,6 +103,9 @@ def _row(event: MonitorEvent, timezone: str, language: str, *, resolved: bool = 
         "code": event.reason,
         "display_text": DISPLAY_TEXTS.get(reason) if reason else None,
         "unbound": event.unbound,
+        "offline": event.offline,
+        "flag": event.flag,
+        "flag_label": FLAG_LABELS.get(flag) if flag else None,
     }
 
 
@@ -99,6 +126,7 @@ def gate_monitor(request: Request) -> Response:
     who = screen(request)
     try:
         feed = recent_access_events(uow_of(request), who.context("read"), limit=SHOWN_MAX)
+        flagged = flagged_access_events(uow_of(request), who.context("read"))
     except PermissionDenied as refused:
         return render(request, "gates/page.html", language=who.language, who=who, error=refused, status_code=403)
     return render(
@@ -108,6 +136,7 @@ def gate_monitor(request: Request) -> Response:
         who=who,
         error=None,
         events=_rows_newest_first(feed, who.language),
+        flagged=[_row(event, flagged.timezone, who.language) for event in flagged.events],
         after=max((event.id for event in feed.events), default=0),
         at_till=_at_till(who),
         shown_max=SHOWN_MAX,

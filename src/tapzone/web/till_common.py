@@ -24,7 +24,6 @@ from tapzone.context import MediumEntry
 from tapzone.errors import InvalidAmount, MediumNotBound, TapzoneError, UnknownMedium
 from tapzone.i18n import format_money
 from tapzone.media.lookup import medium_match
-from tapzone.media.lookup_limits import limited_lookups
 from tapzone.media.model import normalise_uid
 from tapzone.media.transfer import MediumMoveView
 from tapzone.payments.model import CONFIRMED_BY_CASHIER, PaymentState, PaymentView, TerminalKind, instruction_for
@@ -318,9 +317,7 @@ def tab_fragment(
     tab: TabView | None = None
     free = False
     try:
-        # Every read at the till is a lookup, limited like the API's (media/lookup_limits.py).
-        with limited_lookups(uow_of(request), who.device.device_id):
-            tab = view_tab(uow_of(request), who.context(), medium_uid=uid, entry=entry)
+        tab = view_tab(uow_of(request), who.context(), medium_uid=uid, entry=entry)
     except FREE_MEDIUM:
         free = entry is MediumEntry.READER
         uid = normalise_uid(uid)  # it passed as a number already, or the use case would have refused it
@@ -330,8 +327,7 @@ def tab_fragment(
     together: list[TabView] = []
     for other in others or []:
         try:
-            with limited_lookups(uow_of(request), who.device.device_id):
-                together.append(view_tab(uow_of(request), who.context(), medium_uid=other))
+            together.append(view_tab(uow_of(request), who.context(), medium_uid=other))
         except TapzoneError as refused:
             error = error or refused
     allowed = permissions_of(request, who)

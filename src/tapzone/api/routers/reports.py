@@ -52,9 +52,17 @@ def _answer(report: BaseModel, venue: Venue, fmt: str) -> Response:
 
 
 @router.get("/card-float", response_model=CardFloat, responses=_FILES)
-def get_card_float(who: Who, uow: Uow, as_of: AsOf = None, fmt: Format = "json") -> Response:
+def get_card_float(
+    who: Who,
+    uow: Uow,
+    as_of: AsOf = None,
+    fmt: Format = "json",
+    cross_check: Annotated[
+        bool, Query(description="also sum the card-side balances (card_side_total_minor); reads every card")
+    ] = False,
+) -> Response:
     """What the venue owes card holders, by account type and medium kind, as of a moment (seed 004)."""
-    report, venue = card_float_report(uow, who.context("read"), as_of=parse_as_of(as_of))
+    report, venue = card_float_report(uow, who.context("read"), as_of=parse_as_of(as_of), cross_check=cross_check)
     return _answer(report, venue, fmt)
 
 
