@@ -216,17 +216,19 @@ def sale_target(shape: Shape, chain: Chain) -> tuple[list[tuple[int, str]], list
     return tills, mixes
 
 
-def gate_target(shape: Shape, chain: Chain, seed: int) -> gate_taps.GateVenue:
-    """Every lane of the chain; each venue's spent media, shuffled, dealt to its lanes."""
+def gate_target(shape: Shape, chain: Chain, seed: int, part: int = 0, parts: int = 1) -> gate_taps.GateVenue:
+    """Every lane of the chain; each venue's spent media, shuffled, dealt to its lanes. Round `part` of
+    `parts` gets its own share of them: a round ends with visitors inside, whose next entry would be refused."""
     rng = random.Random(seed)
     entrances, exits, media = [], [], []
     for v in range(len(chain.setups)):
         spent = [shape.uid(v, m) for m in range(shape.media_of_venue(v)) if not shape.funded(m)]
         rng.shuffle(spent)
+        share = spent[part::parts]
         lanes = len(chain.entrances[v])
         entrances.extend(chain.entrances[v])
         exits.extend(chain.exits[v])
-        media.extend(spent[k::lanes] for k in range(lanes))
+        media.extend(share[k::lanes] for k in range(lanes))
     return gate_taps.GateVenue(entrances, exits, media)
 
 
@@ -269,7 +271,7 @@ def run_benchmarks(
             f"[bold]{kind} {result.label}[/bold] round {round_no}: gate benchmark, "
             f"{2 * shape.lanes_per_venue * shape.venues} gates"
         )
-        venue = gate_target(shape, chain, args.seed)
+        venue = gate_target(shape, chain, args.seed, part=round_no - 1, parts=args.rounds)
         gate_taps.gate_phases(gate, server, url, venue, gate_args, rate_per_s=rates.get("gate"))
         result.figures["server_memory"] = server_memory(server.proc.pid)
     result.rounds.append((sale, gate))
