@@ -53,7 +53,7 @@ def add_card_movements(
     if not by_account:
         return
     totals: dict[tuple[int, int, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in tx.conn.execute(_grouping_keys(sorted(by_account))):
+    for row in tx.conn.execute(_grouping_keys(tx, sorted(by_account))):
         amount = by_account[row.account_id]
         after = balances_after[row.account_id]
         before = after - amount
@@ -77,7 +77,7 @@ def add_card_movements(
         tx.conn.execute(statement, rows)
 
 
-def _grouping_keys(account_ids: list[int]) -> sa.Select[Any]:
+def _grouping_keys(tx: Tx, account_ids: list[int]) -> sa.Select[Any]:
     """Each card liability account's grouping keys."""
     return (
         sa.select(
@@ -92,7 +92,7 @@ def _grouping_keys(account_ids: list[int]) -> sa.Select[Any]:
                 media, media.c.id == card_accounts.c.medium_id
             )
         )
-        .where(ledger_accounts.c.id.in_(account_ids))
+        .where(tx.among(ledger_accounts.c.id, account_ids))
     )
 
 

@@ -49,7 +49,7 @@ def resolve_accounts(tx: Tx, venue_id: int, refs: set[AccountRef]) -> dict[Accou
 def _account_ids(tx: Tx, venue_id: int, keys: list[str]) -> dict[str, int]:
     rows = tx.conn.execute(
         sa.select(ledger_accounts.c.key, ledger_accounts.c.id).where(
-            ledger_accounts.c.venue_id == venue_id, ledger_accounts.c.key.in_(keys)
+            ledger_accounts.c.venue_id == venue_id, tx.among(ledger_accounts.c.key, keys)
         )
     )
     return {row.key: row.id for row in rows}

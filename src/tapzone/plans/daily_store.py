@@ -37,14 +37,6 @@ CLOSED_REASON_EXPIRED = "expired"
 CHANGE_CODES = [code.value for code in ChangeCode]
 
 
-def _among(tx: Tx, column: sa.ColumnElement[int], ids: Sequence[int]) -> sa.ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter: a batch's 500 placeholders would make
-    a query text too long for psycopg's cache, and parsing it again each batch costs more than running it."""
-    if tx.is_postgres:
-        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.BigInteger())))
-    return column.in_(ids)
-
-
 def system_device(tx: Tx, venue_id: int) -> int:
     """The device the job's journal entries are booked on (every entry names one): created on first use."""
     tx.insert_ignore(
@@ -121,7 +113,7 @@ def logged_today(tx: Tx, day: date, ids: list[int]) -> set[int]:
     if not ids:
         return set()
     query = sa.select(card_account_changes.c.card_account_id).where(
-        _among(tx, card_account_changes.c.card_account_id, ids),
+        tx.among(card_account_changes.c.card_account_id, ids),
         card_account_changes.c.code.in_(CHANGE_CODES),
         card_account_changes.c.business_day == day,
     )
@@ -158,7 +150,7 @@ def siblings(tx: Tx, candidates: Sequence[sa.Row[Any]]) -> list[int]:
     return list(
         tx.conn.execute(
             sa.select(card_accounts.c.id).where(
-                _among(tx, card_accounts.c.visit_id, sorted(visit_ids)), card_accounts.c.closed_at.is_(None)
+                tx.among(card_accounts.c.visit_id, sorted(visit_ids)), card_accounts.c.closed_at.is_(None)
             )
         ).scalars()
     )
@@ -209,7 +201,7 @@ def _balances(tx: Tx, ids: list[int]) -> dict[int, dict[str, int]]:
     if ids:
         rows = tx.conn.execute(
             sa.select(card_balances.c.card_account_id, card_balances.c.unit, card_balances.c.balance).where(
-                _among(tx, card_balances.c.card_account_id, ids)
+                tx.among(card_balances.c.card_account_id, ids)
             )
         )
         for row in rows:
@@ -222,7 +214,7 @@ def _reserved(tx: Tx, ids: list[int]) -> dict[int, dict[str, int]]:
     if ids:
         rows = tx.conn.execute(
             sa.select(holds.c.card_account_id, holds.c.unit, sa.func.sum(holds.c.amount).label("reserved"))
-            .where(_among(tx, holds.c.card_account_id, ids), holds.c.state == "reserved")
+            .where(tx.among(holds.c.card_account_id, ids), holds.c.state == "reserved")
             .group_by(holds.c.card_account_id, holds.c.unit)
         )
         for row in rows:
@@ -236,7 +228,7 @@ def _open_tab_lines(tx: Tx, ids: list[int]) -> dict[int, int]:
     rows = tx.conn.execute(
         sa.select(tabs.c.card_account_id, sa.func.count(tab_lines.c.id).label("lines"))
         .select_from(tabs.join(tab_lines, tab_lines.c.tab_id == tabs.c.id))
-        .where(_among(tx, tabs.c.card_account_id, ids), tabs.c.state == "open", tab_lines.c.state == "open")
+        .where(tx.among(tabs.c.card_account_id, ids), tabs.c.state == "open", tab_lines.c.state == "open")
         .group_by(tabs.c.card_account_id)
     )
     return {row.card_account_id: int(row.lines) for row in rows}
@@ -253,7 +245,7 @@ def _payers(tx: Tx, ids: list[int]) -> dict[int, int]:
                 contracts, contracts.c.card_account_id == card_accounts.c.id
             )
         )
-        .where(_among(tx, card_accounts.c.id, ids))
+        .where(tx.among(card_accounts.c.id, ids))
     )
     return {row.id: int(row.payer) for row in rows if row.payer is not None}
 
@@ -367,12 +359,12 @@ def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> Non
         return
     tx.conn.execute(
         card_accounts.update()
-        .where(_among(tx, card_accounts.c.id, ids))
+        .where(tx.among(card_accounts.c.id, ids))
         .values(closed_at=tx.now, closed_reason=CLOSED_REASON_EXPIRED, is_active=False)
     )
     tx.conn.execute(
         tabs.update()
-        .where(_among(tx, tabs.c.card_account_id, ids), tabs.c.state == "open")
+        .where(tx.among(tabs.c.card_account_id, ids), tabs.c.state == "open")
         .values(state="closed", closed_at=tx.now)
     )
     orphaned = sorted({locked[i].visit_id for i in ids if locked[i].is_active})
@@ -380,7 +372,7 @@ def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> Non
         return
     rows = tx.conn.execute(
         sa.select(card_accounts.c.id, card_accounts.c.visit_id, card_accounts.c.is_active)
-        .where(_among(tx, card_accounts.c.visit_id, orphaned), card_accounts.c.closed_at.is_(None))
+        .where(tx.among(card_accounts.c.visit_id, orphaned), card_accounts.c.closed_at.is_(None))
         .order_by(card_accounts.c.id)
     ).all()
     first_open: dict[int, int] = {}
@@ -391,7 +383,7 @@ def close_expired(tx: Tx, ids: list[int], locked: dict[int, sa.Row[Any]]) -> Non
             has_active.add(row.visit_id)
     successors = [account for visit, account in first_open.items() if visit not in has_active]
     if successors:
-        tx.conn.execute(card_accounts.update().where(_among(tx, card_accounts.c.id, successors)).values(is_active=True))
+        tx.conn.execute(card_accounts.update().where(tx.among(card_accounts.c.id, successors)).values(is_active=True))
 
 
 def skipped_count(tx: Tx, venue_id: int, day: date) -> int:

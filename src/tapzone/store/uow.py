@@ -115,6 +115,14 @@ class Tx:
             query = query.with_for_update()
         return list(self.conn.execute(query))
 
+    def among(self, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+        """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter: a batch job's hundreds of
+        placeholders make a query text too long for psycopg's cache, and parsing it again each batch costs
+        more than running it."""
+        if self.is_postgres:
+            return column == sa.any_(sa.literal(list(values), postgresql.ARRAY(column.type)))
+        return column.in_(values)
+
     def insert_for(self, table: sa.Table) -> Any:
         """The dialect's INSERT, which knows ON CONFLICT."""
         return (postgresql.insert if self.is_postgres else sqlite.insert)(table)
