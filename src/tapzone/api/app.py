@@ -42,6 +42,7 @@ from tapzone.clock import Clock
 from tapzone.errors import NotFound
 from tapzone.store.db import make_engine, request_threads
 from tapzone.store.uow import InFlightPolicy, UnitOfWork
+from tapzone.store.wal import checkpoint_in_background
 from tapzone.web.app import install_web
 
 API_PREFIX = "/api/v1"
@@ -56,8 +57,13 @@ def create_app(database_url: str | None = None, clock: Clock | None = None) -> F
         # Sync routes run in anyio's thread pool; keep it no larger than the connection pool so requests
         # queue fairly here instead of waiting inside the pool or the database's lock.
         anyio.to_thread.current_default_thread_limiter().total_tokens = request_threads(engine)
-        yield
-        engine.dispose()
+        stop_checkpoints = checkpoint_in_background(engine)
+        try:
+            yield
+        finally:
+            if stop_checkpoints is not None:
+                stop_checkpoints()
+            engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
